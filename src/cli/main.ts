@@ -1,0 +1,19 @@
+// `simclr-compile`: one commander program; each command lives in its own module under commands/.
+import { Command, CommanderError } from 'commander';
+import { registerDoctor } from './commands/doctor.js';
+
+export async function main(argv: string[]): Promise<number> {
+  const program = new Command('simclr-compile')
+    .description('Compile SimCLR specs into WebGPU kernel graphs and train them')
+    .exitOverride()
+    .showHelpAfterError();
+  registerDoctor(program);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode;
+    process.stderr.write(`simclr-compile: ${(err as Error).message}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,205 @@
+// Buffers, a pipeline cache keyed by WGSL source, and a batched executor: every dispatch of a step
+// is recorded into one command encoder, submitted once, and only what must be read is read back.
+import { createHash } from 'node:crypto';
+import type { Gpu } from './device.js';
+import type { Target } from '../kernels/op.js';
+
+export type HostArray = Float32Array | Uint32Array | Int32Array | Uint16Array;
+
+export class GpuError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'GpuError';
+  }
+}
+
+const STORAGE = 0x80 | 0x08 | 0x04; // STORAGE | COPY_DST | COPY_SRC
+const UNIFORM = 0x40 | 0x08; // UNIFORM | COPY_DST
+
+export interface Dispatch {
+  pipeline: GPUComputePipeline;
+  bindings: GPUBuffer[];
+  groups: [number, number?, number?];
+}
+
+export class Runtime {
+  readonly device: GPUDevice;
+  private readonly pipelines = new Map<string, GPUComputePipeline>();
+  private encoder: GPUCommandEncoder | undefined;
+  private pass: GPUComputePassEncoder | undefined;
+  private uncaptured: string[] = [];
+  private lostReason: string | undefined;
+
+  constructor(readonly gpu: Gpu) {
+    this.device = gpu.device;
+    this.device.addEventListener('uncapturederror', (event) => {
+      this.uncaptured.push((event as GPUUncapturedErrorEvent).error.message);
+    });
+    void this.device.lost.then((info) => {
+      if (info.reason !== 'destroyed') this.lostReason = `${info.reason}: ${info.message}`;
+    });
+  }
+
+  get limits(): Record<string, number> {
+    return this.gpu.adapter.limits;
+  }
+
+  /** What kernels specialise on for this adapter. */
+  get target(): Target {
+    const limits = this.limits;
+    return {
+      isSoftware: this.gpu.adapter.isSoftware,
+      hasF16: this.gpu.hasF16,
+      maxWorkgroupInvocations: limits.maxComputeInvocationsPerWorkgroup ?? 256,
+      maxStorageBufferBindingSize: limits.maxStorageBufferBindingSize ?? 128 << 20,
+      maxWorkgroupsPerDimension: limits.maxComputeWorkgroupsPerDimension ?? 65535,
+    };
+  }
+
+  /** One pipeline per distinct WGSL source; creation errors carry the shader's own message. */
+  async pipeline(code: string, label = 'kernel'): Promise<GPUComputePipeline> {
+    const key = createHash('sha1').update(code).digest('hex');
+    const cached = this.pipelines.get(key);
+    if (cached) return cached;
+    this.device.pushErrorScope('validation');
+    const module = this.device.createShaderModule({ code, label });
+    const pipeline = await this.device.createComputePipelineAsync({ layout: 'auto', label, compute: { module, entryPoint: 'main' } }).catch(
+      (err: Error) => err,
+    );
+    const error = await this.device.popErrorScope();
+    if (error || pipeline instanceof Error) {
+      const message = error?.message ?? (pipeline as Error).message;
+      throw new GpuError(`kernel ${label} does not compile:\n${message}\n--- WGSL ---\n${numbered(code)}`);
+    }
+    this.pipelines.set(key, pipeline);
+    return pipeline;
+  }
+
+  get pipelineCount(): number {
+    return this.pipelines.size;
+  }
+
+  buffer(bytes: number, label?: string): GPUBuffer {
+    return this.device.createBuffer({ size: align4(Math.max(bytes, 4)), usage: STORAGE, label });
+  }
+
+  upload(data: HostArray, label?: string): GPUBuffer {
+    const buffer = this.buffer(data.byteLength, label);
+    this.write(buffer, data);
+    return buffer;
+  }
+
+  write(buffer: GPUBuffer, data: HostArray, byteOffset = 0): void {
+    const padded = data.byteLength % 4 === 0 ? data : padTo4(data);
+    this.device.queue.writeBuffer(buffer, byteOffset, padded.buffer, padded.byteOffset, padded.byteLength);
+  }
+
+  /** Shapes and scalars travel in uniforms so one pipeline serves every shape. */
+  uniform(values: ArrayLike<number>, types: 'u32' | 'f32' | ('u32' | 'f32')[] = 'u32', label?: string): GPUBuffer {
+    const words = new ArrayBuffer(Math.max(16, Math.ceil((values.length * 4) / 16) * 16));
+    const u = new Uint32Array(words);
+    const f = new Float32Array(words);
+    for (let i = 0; i < values.length; i++) {
+      const type = Array.isArray(types) ? types[i] : types;
+      if (type === 'f32') f[i] = values[i];
+      else u[i] = values[i] >>> 0;
+    }
+    const buffer = this.device.createBuffer({ size: words.byteLength, usage: UNIFORM, label });
+    this.device.queue.writeBuffer(buffer, 0, words);
+    return buffer;
+  }
+
+  /** Records a dispatch; nothing runs until `submit` or a read. */
+  dispatch({ pipeline, bindings, groups }: Dispatch): void {
+    const limit = this.limits.maxComputeWorkgroupsPerDimension ?? 65535;
+    const [x, y = 1, z = 1] = groups;
+    if (x > limit || y > limit || z > limit) throw new GpuError(`dispatch ${pipeline.label} of ${x}×${y}×${z} workgroups exceeds the adapter's ${limit} per dimension`);
+    if (x === 0 || y === 0 || z === 0) return;
+    this.encoder ??= this.device.createCommandEncoder();
+    this.pass ??= this.encoder.beginComputePass();
+    const entries = bindings.map((buffer, binding) => ({ binding, resource: { buffer } }));
+    const group = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
+    this.pass.setPipeline(pipeline);
+    this.pass.setBindGroup(0, group);
+    this.pass.dispatchWorkgroups(x, y, z);
+  }
+
+  copy(from: GPUBuffer, to: GPUBuffer, bytes: number, fromOffset = 0, toOffset = 0): void {
+    this.endPass();
+    this.encoder ??= this.device.createCommandEncoder();
+    this.encoder.copyBufferToBuffer(from, fromOffset, to, toOffset, align4(bytes));
+  }
+
+  submit(): void {
+    this.endPass();
+    if (this.encoder) this.device.queue.submit([this.encoder.finish()]);
+    this.encoder = undefined;
+  }
+
+  /** Waits for all submitted work; raises any validation error or device loss seen meanwhile. */
+  async sync(): Promise<void> {
+    this.submit();
+    await this.device.queue.onSubmittedWorkDone();
+    this.raise();
+  }
+
+  async read(buffer: GPUBuffer, bytes = buffer.size, offset = 0): Promise<ArrayBuffer> {
+    const size = align4(bytes);
+    const staging = this.device.createBuffer({ size, usage: 0x01 | 0x08 }); // MAP_READ | COPY_DST
+    this.copy(buffer, staging, size, offset);
+    this.submit();
+    await staging.mapAsync(0x0001); // READ
+    const out = staging.getMappedRange().slice(0, bytes);
+    staging.unmap();
+    staging.destroy();
+    this.raise();
+    return out;
+  }
+
+  async readF32(buffer: GPUBuffer, count?: number): Promise<Float32Array> {
+    return new Float32Array(await this.read(buffer, count === undefined ? buffer.size : count * 4));
+  }
+
+  async readU32(buffer: GPUBuffer, count?: number): Promise<Uint32Array> {
+    return new Uint32Array(await this.read(buffer, count === undefined ? buffer.size : count * 4));
+  }
+
+  private endPass(): void {
+    this.pass?.end();
+    this.pass = undefined;
+  }
+
+  private raise(): void {
+    if (this.lostReason) throw new GpuError(`the WebGPU device was lost (${this.lostReason})`);
+    if (this.uncaptured.length) {
+      const messages = this.uncaptured.splice(0);
+      throw new GpuError(`WebGPU reported ${messages.length} error(s):\n${messages.join('\n')}`);
+    }
+  }
+}
+
+export function align4(bytes: number): number {
+  return Math.ceil(bytes / 4) * 4;
+}
+
+function padTo4(data: HostArray): Uint8Array {
+  const out = new Uint8Array(align4(data.byteLength));
+  out.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+  return out;
+}
+
+function numbered(code: string): string {
+  return code
+    .split('\n')
+    .map((line, i) => `${String(i + 1).padStart(4)}  ${line}`)
+    .join('\n');
+}
+
+let shared: Promise<Runtime> | undefined;
+
+/** The process-wide runtime over the process-wide device. */
+export async function runtime(): Promise<Runtime> {
+  const { acquireGpu } = await import('./device.js');
+  shared ??= acquireGpu().then((gpu) => new Runtime(gpu));
+  return shared;
+}

@@ -1,0 +1,3 @@
+// Registration: one import per op file.
+export * from './op.js';
+import './relu.js';
