@@ -1,5 +1,6 @@
 // `simclr-compile`: one commander program; each command lives in its own module under commands/.
 import { Command, CommanderError } from 'commander';
+import { registerBench } from './commands/bench.js';
 import { registerDoctor } from './commands/doctor.js';
 
 export async function main(argv: string[]): Promise<number> {
@@ -8,6 +9,7 @@ export async function main(argv: string[]): Promise<number> {
     .exitOverride()
     .showHelpAfterError();
   registerDoctor(program);
+  registerBench(program);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;

@@ -1,0 +1,4 @@
+// Registration: one line per bench suite.
+import type { BenchSuite } from './measure.js';
+
+export const suites: BenchSuite[] = [];
