@@ -5,7 +5,7 @@ export function registerBench(program: Command): void {
   program
     .command('bench')
     .description('measure speed and memory; one JSON object per line with --json')
-    .argument('<suite>', () => `one of: ${suites.map((s) => s.name).join(', ')}`)
+    .argument('<suite>', 'kernels, infonce, augment or train')
     .option('--json', 'JSON lines only (otherwise a table follows them)')
     .option('--repeats <n>', 'timed runs per measurement (the median is reported)', '5')
     .option('--quick', 'small shapes only, for a fast look')
