@@ -2,6 +2,14 @@
 import { Command, CommanderError } from 'commander';
 import { registerBench } from './commands/bench.js';
 import { registerDoctor } from './commands/doctor.js';
+import { registerLsp } from './commands/lsp.js';
+import { registerCheck } from './commands/check.js';
+import { registerPrint } from './commands/print.js';
+import { registerFmt } from './commands/fmt.js';
+import { registerCompile } from './commands/compile.js';
+import { registerShowAugs } from './commands/show-augs.js';
+import { registerRun } from './commands/run.js';
+import { registerEval } from './commands/eval.js';
 
 export async function main(argv: string[]): Promise<number> {
   const program = new Command('simclr-compile')
@@ -10,6 +18,14 @@ export async function main(argv: string[]): Promise<number> {
     .showHelpAfterError();
   registerDoctor(program);
   registerBench(program);
+  registerLsp(program);
+  registerCheck(program);
+  registerPrint(program);
+  registerFmt(program);
+  registerCompile(program);
+  registerShowAugs(program);
+  registerRun(program);
+  registerEval(program);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;

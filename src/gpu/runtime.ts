@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import type { Gpu } from './device.js';
 import type { Target } from '../kernels/op.js';
 
-export type HostArray = Float32Array | Uint32Array | Int32Array | Uint16Array;
+export type HostArray = Float32Array | Uint32Array | Int32Array | Uint16Array | Uint8Array;
 
 export class GpuError extends Error {
   constructor(message: string) {
@@ -63,7 +63,8 @@ export class Runtime {
     if (cached) return cached;
     this.device.pushErrorScope('validation');
     const module = this.device.createShaderModule({ code, label });
-    const pipeline = await this.device.createComputePipelineAsync({ layout: 'auto', label, compute: { module, entryPoint: 'main' } }).catch(
+    const layout = explicitLayout(this.device, code, label);
+    const pipeline = await this.device.createComputePipelineAsync({ layout, label, compute: { module, entryPoint: 'main' } }).catch(
       (err: Error) => err,
     );
     const error = await this.device.popErrorScope();
@@ -176,6 +177,24 @@ export class Runtime {
       throw new GpuError(`WebGPU reported ${messages.length} error(s):\n${messages.join('\n')}`);
     }
   }
+}
+
+const BINDING = /@group\(0\)\s*@binding\((\d+)\)\s*var<\s*(uniform|storage)\s*(?:,\s*(read_write|read)\s*)?>/g;
+
+/**
+ * The layout of every binding the WGSL declares, used or not: 'auto' would drop a binding the
+ * entry point never touches (a pipeline without random ops ignores its params), and the bind group
+ * the caller passes would then fail validation.
+ */
+function explicitLayout(device: GPUDevice, code: string, label: string): GPUPipelineLayout | 'auto' {
+  const entries: GPUBindGroupLayoutEntry[] = [...code.matchAll(BINDING)].map(([, binding, space, access]) => ({
+    binding: Number(binding),
+    visibility: 0x4, // COMPUTE
+    buffer: { type: space === 'uniform' ? 'uniform' : access === 'read_write' ? 'storage' : 'read-only-storage' },
+  }));
+  if (!entries.length) return 'auto';
+  const group = device.createBindGroupLayout({ entries, label });
+  return device.createPipelineLayout({ bindGroupLayouts: [group], label });
 }
 
 export function align4(bytes: number): number {

@@ -1,3 +1,12 @@
 // Registration: one import per op file.
 export * from './op.js';
 import './relu.js';
+import './conv2d.js';
+import './batchnorm.js';
+import './infonce.js';
+import './matmul.js';
+import './elementwise.js';
+import './pool.js';
+import './l2norm.js';
+import './ntxent.js';
+import './optimizers.js';

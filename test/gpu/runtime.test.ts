@@ -60,4 +60,17 @@ test('a validation error during a step surfaces at the next read', async () => {
   }
 });
 
+test('a binding the kernel never reads may still be passed', async () => {
+  const rt = await runtime();
+  const pipeline = await rt.pipeline(
+    `@group(0) @binding(0) var<storage, read> unused: array<f32>;
+@group(0) @binding(1) var<storage, read_write> y: array<f32>;
+@compute @workgroup_size(1) fn main() { y[0] = 7.0; }`,
+    'unused binding',
+  );
+  const y = rt.buffer(4);
+  rt.dispatch({ pipeline, bindings: [rt.buffer(4), y], groups: [1] });
+  assert.is((await rt.readF32(y, 1))[0], 7);
+});
+
 test.run();

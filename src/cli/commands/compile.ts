@@ -1,0 +1,57 @@
+// `simclr-compile compile SPEC --out DIR`: the spec's training step as WGSL kernels, the kernel graph
+// as JSON and a summary (kernels, FLOPs, planned peak memory against one buffer per tensor).
+import type { Command } from 'commander';
+import { compile } from '../../compiler/compile.js';
+import { formatSummary, summarize, writeCompiled } from '../../compiler/output.js';
+import { resolveTarget, type TargetChoice } from '../../compiler/targets.js';
+import { ShapeError } from '../../ir/graph.js';
+import { optimizerFor } from '../../ir/optimizer.js';
+import { formatDiagnostic, hasErrors, loadSpecFile, sourceRange } from '../../spec/index.js';
+
+interface CompileFlags {
+  out: string;
+  batch?: string;
+  target: TargetChoice;
+  fuse: boolean;
+  set: string[];
+  json?: boolean;
+}
+
+export function registerCompile(program: Command): void {
+  program
+    .command('compile')
+    .description("compile a spec's training step (forward, backward, optimizer) into WGSL kernels with a planned memory layout")
+    .argument('<spec>', '.simclr or .yml spec file')
+    .requiredOption('--out <dir>', 'folder for kernels/*.wgsl, kernel-graph.json and summary.txt')
+    .option('--batch <n>', 'images per view (default: the spec’s train.batch_size)')
+    .option('--target <kind>', 'plan kernels for: auto (the adapter found), software, discrete', 'auto')
+    .option('--no-fuse', 'one kernel per graph node (no fusion)')
+    .option('--set <key=value>', 'override a spec field (repeatable)', (v: string, all: string[]) => [...all, v], [])
+    .option('--json', 'print the summary as one JSON object')
+    .action(async (file: string, flags: CompileFlags) => {
+      const loaded = loadSpecFile(file, { set: flags.set });
+      for (const d of loaded.diagnostics) console.error(formatDiagnostic(d));
+      if (!loaded.spec || hasErrors(loaded.diagnostics)) {
+        process.exitCode = 1;
+        return;
+      }
+      const spec = loaded.spec;
+      const batch = flags.batch ? Number(flags.batch) : spec.train.batch_size;
+      if (!Number.isInteger(batch) || batch < 1) throw new Error(`--batch must be a positive integer, got ${flags.batch}`);
+      const { target, description } = await resolveTarget(flags.target);
+      let compiled;
+      try {
+        compiled = compile({ ...spec, optimizer: optimizerFor(spec.optimizer, batch) }, { target, batch, fuse: flags.fuse });
+      } catch (err) {
+        if (!(err instanceof ShapeError)) throw err;
+        const loc = sourceRange(loaded.sources, err.specPath);
+        console.error(`${loc.file}:${loc.range.start.line}:${loc.range.start.column}: error: ${err.message}`);
+        process.exitCode = 1;
+        return;
+      }
+      const summary = summarize(compiled.graph, compiled.kernels);
+      const written = writeCompiled(flags.out, compiled.kernels, summary, `${spec.name}: ${batch} images per view, target ${description}`);
+      if (flags.json) console.log(JSON.stringify({ spec: spec.name, batch, target: description, out: flags.out, ...summary }));
+      else console.log(`${formatSummary(summary, `${spec.name}: ${batch} images per view, target ${description}`)}\nwrote ${written.length} files to ${flags.out}`);
+    });
+}

@@ -1,0 +1,49 @@
+// The kernel graph: what the executor runs and what `compile` writes. Plain JSON-able data.
+import type { Phase, Role } from '../ir/graph.js';
+
+export interface PlannedBuffer {
+  id: number;
+  bytes: number;
+  /** Persistent buffers hold one named tensor for the whole run; temp buffers are reused by liveness. */
+  kind: Exclude<Role, 'value'> | 'temp';
+  name?: string;
+  /** Initial contents of state and const buffers, and of params without given values. */
+  fill?: number;
+  bound?: number;
+  /** Tensor ids stored here over the step, in order. */
+  tensors: number[];
+}
+
+export interface KernelDispatch {
+  label: string;
+  /** Index into KernelGraph.shaders: one WGSL source per distinct program. */
+  shader: number;
+  groups: [number, number, number];
+  params?: { values: number[]; types?: ('u32' | 'f32')[] };
+  /** Buffer ids in binding order (after the uniform at binding 0 when params are present). */
+  buffers: number[];
+}
+
+export interface Kernel {
+  op: string;
+  /** The op with what was fused into it: 'relu_backward+batchnorm_backward', 'conv2d+relu'. */
+  label: string;
+  /** The op's input shapes and attributes: enough to re-plan it (a new learning rate each step). */
+  shapes: number[][];
+  attrs: Record<string, unknown>;
+  path: string;
+  phase: Phase;
+  flops: number;
+  dispatches: KernelDispatch[];
+}
+
+export interface KernelGraph {
+  shaders: string[];
+  buffers: PlannedBuffer[];
+  kernels: Kernel[];
+  /** Buffer of each tensor, by tensor id (-1 for tensors no kernel touches). */
+  tensorBuffer: number[];
+  /** Named results: 'loss', 'z', and each param's and state's value after the step. */
+  outputs: Record<string, { buffer: number; shape: number[] }>;
+  memory: { plannedBytes: number; naiveBytes: number; persistentBytes: number };
+}

@@ -1,0 +1,62 @@
+// What `compile` writes: every kernel's WGSL, the kernel graph as JSON and a short summary.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Graph } from '../ir/graph.js';
+import type { KernelGraph } from './kernel-graph.js';
+
+export interface Summary {
+  nodes: number;
+  kernels: number;
+  dispatches: number;
+  shaders: number;
+  flops: { forward: number; backward: number; update: number; total: number };
+  memory: { plannedBytes: number; naiveBytes: number; persistentBytes: number };
+}
+
+export function summarize(graph: Graph, kg: KernelGraph): Summary {
+  const flops = { forward: 0, backward: 0, update: 0, total: 0 };
+  for (const k of kg.kernels) {
+    flops[k.phase] += k.flops;
+    flops.total += k.flops;
+  }
+  return {
+    nodes: graph.nodes.length,
+    kernels: kg.kernels.length,
+    dispatches: kg.kernels.reduce((a, k) => a + k.dispatches.length, 0),
+    shaders: kg.shaders.length,
+    flops,
+    memory: kg.memory,
+  };
+}
+
+export function formatSummary(s: Summary, title: string): string {
+  const { plannedBytes, naiveBytes, persistentBytes } = s.memory;
+  const saved = naiveBytes > 0 ? (100 * (1 - plannedBytes / naiveBytes)).toFixed(0) : '0';
+  return [
+    title,
+    `kernels      ${s.kernels} (${s.dispatches} dispatches, ${s.shaders} distinct WGSL programs) from ${s.nodes} graph nodes`,
+    `FLOPs/step   ${gflop(s.flops.total)} (forward ${gflop(s.flops.forward)}, backward ${gflop(s.flops.backward)}, update ${gflop(s.flops.update)})`,
+    `peak memory  ${mib(plannedBytes)} planned (${mib(persistentBytes)} params, state and inputs) vs ${mib(naiveBytes)} with one buffer per tensor (${saved}% less)`,
+  ].join('\n');
+}
+
+/** Writes DIR/kernels/NNN_label.wgsl, DIR/kernel-graph.json, DIR/summary.json and DIR/summary.txt. */
+export function writeCompiled(dir: string, kg: KernelGraph, summary: Summary, title: string): string[] {
+  const kernelsDir = join(dir, 'kernels');
+  mkdirSync(kernelsDir, { recursive: true });
+  const files = kg.shaders.map((code, i) => {
+    const label = kg.kernels.flatMap((k) => k.dispatches).find((d) => d.shader === i)?.label ?? 'kernel';
+    const file = join(kernelsDir, `${String(i).padStart(3, '0')}_${label.replace(/[^\w]+/g, '_').replace(/_+$/, '')}.wgsl`);
+    writeFileSync(file, code.trimStart());
+    return file;
+  });
+  const graphFile = join(dir, 'kernel-graph.json');
+  const { shaders: _shaders, ...rest } = kg;
+  writeFileSync(graphFile, JSON.stringify({ ...rest, shaders: files.map((f) => f.slice(dir.length + 1)) }, null, 1));
+  writeFileSync(join(dir, 'summary.json'), JSON.stringify(summary, null, 2));
+  writeFileSync(join(dir, 'summary.txt'), formatSummary(summary, title) + '\n');
+  return [...files, graphFile];
+}
+
+const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(2)} MiB`;
+const gflop = (flops: number) => `${(flops / 1e9).toFixed(3)} GFLOP`;

@@ -1,0 +1,96 @@
+// Buffer planning by liveness: named tensors (views, params, state, consts) own a buffer for the
+// whole run; every other tensor takes a freed buffer when one fits, so a step's memory is the peak
+// of what is live at once rather than the sum of every tensor.
+import { numel } from '../kernels/op.js';
+import type { Graph } from '../ir/graph.js';
+import type { PlannedBuffer } from './kernel-graph.js';
+
+export interface NodeNeeds {
+  /** Output k is written into input inplace[k]'s buffer. */
+  inplace?: Record<number, number>;
+  scratchBytes: number[];
+  /** Output slots some program of the node writes (a view's aliased output is written by none). */
+  written: number[];
+}
+
+export interface BufferPlan {
+  buffers: PlannedBuffer[];
+  tensorBuffer: number[];
+  /** Scratch buffer ids of each node. */
+  scratch: number[][];
+  naiveBytes: number;
+}
+
+const bytesOf = (shape: number[]) => 4 * Math.max(1, numel(shape));
+
+export function planBuffers(g: Graph, needs: NodeNeeds[]): BufferPlan {
+  const buffers: PlannedBuffer[] = [];
+  const tensorBuffer = new Array<number>(g.tensors.length).fill(-1);
+  const make = (bytes: number, kind: PlannedBuffer['kind'], extra: Partial<PlannedBuffer> = {}): PlannedBuffer => {
+    const b: PlannedBuffer = { id: buffers.length, bytes, kind, tensors: [], ...extra };
+    buffers.push(b);
+    return b;
+  };
+  const place = (tensor: number, buffer: number) => {
+    tensorBuffer[tensor] = buffer;
+    buffers[buffer].tensors.push(tensor);
+  };
+
+  const used = new Set<number>();
+  for (const n of g.nodes) for (const i of n.inputs) used.add(i);
+  let naiveBytes = 0;
+  for (const t of g.tensors) {
+    if (t.role === 'value' || !(used.has(t.id) || t.name)) continue;
+    place(t.id, make(bytesOf(t.shape), t.role, { name: t.name, fill: t.fill, bound: t.bound }).id);
+    naiveBytes += bytesOf(t.shape);
+  }
+
+  // Last node reading each tensor; named outputs live to the end of the step.
+  const end = g.nodes.length;
+  const lastUse = new Array<number>(g.tensors.length).fill(-1);
+  g.nodes.forEach((n, k) => n.inputs.forEach((i) => (lastUse[i] = k)));
+  for (const id of g.outputs.values()) lastUse[id] = end;
+
+  const free: number[] = [];
+  const busyUntil = new Map<number, number>();
+  const take = (bytes: number, until: number): number => {
+    // Best fit among free buffers; else grow the largest free one (sizes are only fixed once planned).
+    let pick = -1;
+    for (const id of free) if (buffers[id].bytes >= bytes && (pick < 0 || buffers[id].bytes < buffers[pick].bytes)) pick = id;
+    if (pick < 0 && free.length) pick = free.reduce((a, b) => (buffers[b].bytes > buffers[a].bytes ? b : a));
+    if (pick < 0) pick = make(bytes, 'temp').id;
+    else free.splice(free.indexOf(pick), 1);
+    buffers[pick].bytes = Math.max(buffers[pick].bytes, bytes);
+    busyUntil.set(pick, until);
+    return pick;
+  };
+
+  const scratch: number[][] = [];
+  g.nodes.forEach((n, k) => {
+    const need = needs[k];
+    n.outputs.forEach((o, slot) => {
+      const source = need.inplace?.[slot];
+      if (source !== undefined) {
+        const old = n.inputs[source];
+        if (need.written.includes(slot) && lastUse[old] > k) {
+          throw new Error(`${n.path}: ${n.op} overwrites a tensor that node ${g.nodes[lastUse[old]].op} (${g.nodes[lastUse[old]].path}) still reads afterwards`);
+        }
+        const b = tensorBuffer[old];
+        place(o, b);
+        if (busyUntil.has(b)) busyUntil.set(b, Math.max(busyUntil.get(b)!, lastUse[o]));
+        return;
+      }
+      naiveBytes += bytesOf(g.tensor(o).shape);
+      place(o, take(bytesOf(g.tensor(o).shape), Math.max(lastUse[o], k)));
+    });
+    scratch.push(need.scratchBytes.map((bytes) => take(bytes, k)));
+    naiveBytes += need.scratchBytes.reduce((a, b) => a + b, 0);
+    for (const [b, until] of busyUntil) {
+      if (until <= k) {
+        busyUntil.delete(b);
+        free.push(b);
+      }
+    }
+  });
+  return { buffers, tensorBuffer, scratch, naiveBytes };
+}

@@ -1,0 +1,78 @@
+// Optimizer updates as graph nodes: one update op per parameter, writing the parameter and its
+// moments in place, appended after the backward pass so every read of the old weight comes first.
+import type { Attrs } from '../kernels/op.js';
+import type { OptimizerSpec as SpecOptimizer } from '../spec/types.js';
+import { scaledLr } from '../train/schedule.js';
+import type { Graph, Tensor } from './graph.js';
+
+export interface OptimizerSpec {
+  type: 'sgd' | 'adamw' | 'lars';
+  /** The learning rate the step uses (already scaled and scheduled). */
+  lr: number;
+  momentum?: number;
+  weight_decay?: number;
+  eeta?: number;
+  betas?: [number, number];
+  eps?: number;
+  exclude_bn_and_bias?: boolean;
+  /** AdamW's bias correction counts steps from 1. */
+  step?: number;
+}
+
+/**
+ * The resolved spec's optimizer for a batch of `batch` images per view, with the peak learning rate
+ * (google-research/simclr's scaling: linear lr·bs/256, sqrt lr·√bs); schedules scale it per step.
+ */
+export function optimizerFor(o: SpecOptimizer, batch: number): OptimizerSpec {
+  const lr = scaledLr(o.lr, o.lr_scaling, batch);
+  return { type: o.type, lr, momentum: o.momentum, weight_decay: o.weight_decay, eeta: o.eeta, betas: o.betas, eps: o.eps, exclude_bn_and_bias: o.exclude_bn_and_bias, step: 1 };
+}
+
+interface Rule {
+  op: string;
+  /** Moment buffers, each the parameter's shape, starting at zero. */
+  moments: string[];
+  attrs(o: OptimizerSpec, p: Tensor): Attrs;
+}
+
+const RULES: Record<OptimizerSpec['type'], Rule> = {
+  sgd: {
+    op: 'sgd_update',
+    moments: ['momentum'],
+    attrs: (o) => ({ lr: o.lr, momentum: o.momentum ?? 0.9, weight_decay: o.weight_decay ?? 0 }),
+  },
+  adamw: {
+    op: 'adamw_update',
+    moments: ['exp_avg', 'exp_avg_sq'],
+    attrs: (o) => ({
+      lr: o.lr,
+      betas: o.betas ?? [0.9, 0.999],
+      eps: o.eps ?? 1e-8,
+      weight_decay: o.weight_decay ?? 0.01,
+      step: o.step ?? 1,
+    }),
+  },
+  lars: {
+    op: 'lars_update',
+    moments: ['momentum'],
+    // BatchNorm parameters and biases get neither weight decay nor the trust ratio.
+    attrs: (o, p) => ({
+      lr: o.lr,
+      momentum: o.momentum ?? 0.9,
+      weight_decay: o.weight_decay ?? 1e-6,
+      eeta: o.eeta ?? 0.001,
+      exclude: (o.exclude_bn_and_bias ?? true) && p.kind !== 'weight',
+    }),
+  },
+};
+
+/** Appends the update of every parameter; the updated values are outputs named like the params. */
+export function appendUpdate(g: Graph, params: Tensor[], grads: Map<number, Tensor>, o: OptimizerSpec): void {
+  const rule = RULES[o.type];
+  for (const p of params) {
+    const moments = rule.moments.map((m) => g.leaf('state', p.shape, p.path, { name: `${p.name}.${m}`, fill: 0 }));
+    const outs = g.add(rule.op, [p, grads.get(p.id)!, ...moments], rule.attrs(o, p), p.path, 'update');
+    g.outputs.set(p.name!, outs[0].id);
+    moments.forEach((m, k) => g.outputs.set(m.name!, outs[k + 1].id));
+  }
+}

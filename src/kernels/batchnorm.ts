@@ -1,0 +1,383 @@
+// Batch normalisation over the channel axis 1 of [N, C] (BatchNorm1d) or [N, C, H, W] (BatchNorm2d):
+// `batchnorm` (training: batch statistics, running statistics updated in place as PyTorch does),
+// `batchnorm_eval` (running statistics) and `batchnorm_backward` (∂x, ∂γ, ∂β of either).
+//
+// Statistics and gradient sums are one workgroup per channel; the statistics are two passes over the
+// channel (mean, then Σ(x − mean)²), so a large mean never cancels the variance away in f32. Applying
+// the normalisation is its own elementwise program, so the compiler can fuse it into a producer.
+import { ceilDiv, defineOp, numel, type Attrs, type Shape, type Target } from './op.js';
+
+export interface BatchnormAttrs extends Attrs {
+  eps?: number;
+  momentum?: number;
+}
+
+export interface BatchnormBackwardAttrs extends Attrs {
+  eps?: number;
+  /** Inputs are [x, γ, running_mean, running_var, ∂y] and the statistics are constants. */
+  eval?: boolean;
+}
+
+const EPS = 1e-5;
+const MOMENTUM = 0.1;
+
+/** N, C and the pixels per (sample, channel) of an [N, C, …] tensor. */
+interface Layout {
+  n: number;
+  c: number;
+  inner: number;
+}
+
+function layout(x: Shape, what: string): Layout {
+  if (x.length < 2) throw new Error(`${what} takes [N, C] or [N, C, H, W], got [${x}]`);
+  return { n: x[0], c: x[1], inner: numel(x.slice(2)) };
+}
+
+function checkChannels(shapes: Shape[], c: number, what: string, names: string[]): void {
+  shapes.forEach((s, i) => {
+    if (s.length !== 1 || s[0] !== c) throw new Error(`${what} ${names[i]} must be [${c}], got [${s}]`);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Float64 references
+
+/** Index of element `i` (0 ≤ i < N·inner) of channel `c`. */
+const at = ({ c: channels, inner }: Layout, c: number, i: number) => (Math.floor(i / inner) * channels + c) * inner + (i % inner);
+
+/** Per channel: mean and biased variance. */
+function referenceStats(x: Float64Array, l: Layout): { mean: Float64Array; variance: Float64Array } {
+  const m = l.n * l.inner;
+  const mean = new Float64Array(l.c);
+  const variance = new Float64Array(l.c);
+  for (let c = 0; c < l.c; c++) {
+    let s = 0;
+    for (let i = 0; i < m; i++) s += x[at(l, c, i)];
+    mean[c] = s / m;
+    let d = 0;
+    for (let i = 0; i < m; i++) d += (x[at(l, c, i)] - mean[c]) ** 2;
+    variance[c] = d / m;
+  }
+  return { mean, variance };
+}
+
+function referenceApply(x: Float64Array, l: Layout, gamma: Float64Array, beta: Float64Array, mean: Float64Array, invstd: Float64Array): Float64Array {
+  return x.map((v, i) => {
+    const c = Math.floor(i / l.inner) % l.c;
+    return (v - mean[c]) * invstd[c] * gamma[c] + beta[c];
+  });
+}
+
+const invstdOf = (variance: Float64Array, eps: number) => variance.map((v) => 1 / Math.sqrt(v + eps));
+
+// ---------------------------------------------------------------------------------------------
+// WGSL
+
+const WG = 256;
+
+/** Workgroups of 256 for `count` elementwise invocations, folded into y past the per-dimension limit. */
+export function elementGrid(count: number, target: Target): [number, number] {
+  const groups = ceilDiv(count, WG);
+  const x = Math.min(groups, target.maxWorkgroupsPerDimension);
+  return [x, ceilDiv(groups, x)];
+}
+
+/**
+ * How an elementwise program finds element `i` and its channel `c`. With enough pixels per channel a
+ * workgroup row covers one (sample, channel) plane: `c` is then the workgroup's, with no integer
+ * division (a vector division is a loop of scalar ones on a CPU) and per-channel loads shared by
+ * every lane. Planes too small for that ([N, C] inputs, tiny images) take the flat index. Either
+ * calls the program's `element(i, channel(c))`: per-channel coefficients, then one element.
+ */
+interface ElementMap {
+  wgsl: string;
+  groups(l: Layout, target: Target): [number, number, number?];
+}
+
+const PLANE_WG = 64;
+/** Elements per invocation in a plane: fewer, fuller workgroups (each one costs lavapipe a call). */
+const PLANE_STEPS = 4;
+
+function elementMap(l: Layout, target: Target): ElementMap {
+  const limit = target.maxWorkgroupsPerDimension;
+  if (l.inner >= PLANE_WG && l.c <= limit && l.n <= limit) {
+    return {
+      wgsl: `@compute @workgroup_size(${PLANE_WG}) fn main(@builtin(global_invocation_id) id: vec3u, @builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nw: vec3u) {
+  let k = channel(wg.y);
+  let base = (wg.z * p.c + wg.y) * p.inner;
+  for (var q = id.x; q < p.inner; q += nw.x * ${PLANE_WG}u) { element(base + q, k); }
+}`,
+      groups: ({ n, c, inner }) => [ceilDiv(inner, PLANE_WG * PLANE_STEPS), c, n],
+    };
+  }
+  return {
+    wgsl: `@compute @workgroup_size(${WG}) fn main(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) nw: vec3u) {
+  let i = id.x + id.y * nw.x * ${WG}u;
+  if (i < p.n * p.c * p.inner) { element(i, channel((i / p.inner) % p.c)); }
+}`,
+    groups: ({ n, c, inner }, t) => elementGrid(n * c * inner, t),
+  };
+}
+
+/** One workgroup per channel (`wg.x`); `wg_sum` adds a 2-vector over the workgroup. */
+const CHANNEL_REDUCE = `
+var<workgroup> partial: array<vec2f, ${WG}>;
+fn wg_sum(v: vec2f, t: u32) -> vec2f {
+  partial[t] = v;
+  workgroupBarrier();
+  for (var s = ${WG / 2}u; s > 0u; s >>= 1u) {
+    if (t < s) { partial[t] += partial[t + s]; }
+    workgroupBarrier();
+  }
+  let total = partial[0];
+  workgroupBarrier();
+  return total;
+}
+@compute @workgroup_size(${WG}) fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) t: u32)`;
+
+/**
+ * Runs `body` with `k` the index of each element of channel `c` this invocation owns (every 256th
+ * of the channel's N·inner), stepping sample and pixel without a division per element.
+ */
+function eachOfChannel(body: string): string {
+  return `{
+    var n = t / p.inner;
+    var q = t % p.inner;
+    let dn = ${WG}u / p.inner;
+    let dq = ${WG}u % p.inner;
+    for (var i = t; i < p.n * p.inner; i += ${WG}u) {
+      let k = (n * p.c + c) * p.inner + q;
+      ${body}
+      q += dq;
+      n += dn;
+      if (q >= p.inner) { q -= p.inner; n++; }
+    }
+  }`;
+}
+
+/** The uniform of every batchnorm program. `mode` 1: the statistics are running mean and variance. */
+const PARAMS = `struct Params { n: u32, c: u32, inner: u32, mode: u32, momentum: f32, eps: f32 }
+@group(0) @binding(0) var<uniform> p: Params;
+fn invstd_of(stat: f32) -> f32 { return select(stat, 1.0 / sqrt(stat + p.eps), p.mode == 1u); }`;
+
+function params(l: Layout, mode: number, momentum: number, eps: number) {
+  return { values: [l.n, l.c, l.inner, mode, momentum, eps], types: ['u32', 'u32', 'u32', 'u32', 'f32', 'f32'] as ('u32' | 'f32')[] };
+}
+
+/** Batch mean and inverse std per channel; running statistics updated in place (unbiased variance). */
+const STATS_WGSL = /* wgsl */ `${PARAMS}
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read_write> running_mean: array<f32>;
+@group(0) @binding(3) var<storage, read_write> running_var: array<f32>;
+@group(0) @binding(4) var<storage, read_write> mean: array<f32>;
+@group(0) @binding(5) var<storage, read_write> invstd: array<f32>;
+${CHANNEL_REDUCE} {
+  let c = wg.x;
+  let m = f32(p.n * p.inner);
+  var s = 0.0;
+  ${eachOfChannel('s += x[k];')}
+  let mu = wg_sum(vec2f(s, 0.0), t).x / m;
+  var d = 0.0;
+  ${eachOfChannel('let v = x[k] - mu;\n      d += v * v;')}
+  let sq = wg_sum(vec2f(d, 0.0), t).x;
+  if (t == 0u) {
+    mean[c] = mu;
+    invstd[c] = 1.0 / sqrt(sq / m + p.eps);
+    running_mean[c] = (1.0 - p.momentum) * running_mean[c] + p.momentum * mu;
+    running_var[c] = (1.0 - p.momentum) * running_var[c] + p.momentum * sq / (m - 1.0);
+  }
+}`;
+
+/** y = (x − mean)·invstd·γ + β, with batch or running statistics. */
+const applyWgsl = (map: ElementMap) => /* wgsl */ `${PARAMS}
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read> gamma: array<f32>;
+@group(0) @binding(3) var<storage, read> beta: array<f32>;
+@group(0) @binding(4) var<storage, read> mean: array<f32>;
+@group(0) @binding(5) var<storage, read> stat: array<f32>;
+@group(0) @binding(6) var<storage, read_write> y: array<f32>;
+/** (mean, γ·invstd, β): y = (x − mean)·a + β keeps the centring before the scale, as in f64. */
+fn channel(c: u32) -> vec3f { return vec3f(mean[c], gamma[c] * invstd_of(stat[c]), beta[c]); }
+fn element(i: u32, k: vec3f) { y[i] = (x[i] - k.x) * k.y + k.z; }
+${map.wgsl}`;
+
+/** ∂β = Σ∂y and ∂γ = Σ∂y·x̂ per channel. */
+const GRAD_SUMS_WGSL = /* wgsl */ `${PARAMS}
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read> mean: array<f32>;
+@group(0) @binding(3) var<storage, read> stat: array<f32>;
+@group(0) @binding(4) var<storage, read> gy: array<f32>;
+@group(0) @binding(5) var<storage, read_write> dgamma: array<f32>;
+@group(0) @binding(6) var<storage, read_write> dbeta: array<f32>;
+${CHANNEL_REDUCE} {
+  let c = wg.x;
+  let mu = mean[c];
+  var s = vec2f(0.0);
+  ${eachOfChannel('s += vec2f(gy[k], gy[k] * (x[k] - mu));')}
+  let total = wg_sum(s, t);
+  if (t == 0u) {
+    dbeta[c] = total.x;
+    dgamma[c] = total.y * invstd_of(stat[c]);
+  }
+}`;
+
+/**
+ * ∂x = γ·invstd·(∂y − ∂β/m − x̂·∂γ/m) in training (the batch statistics depend on x);
+ * γ·invstd·∂y with running statistics.
+ */
+const gradInputWgsl = (map: ElementMap) => /* wgsl */ `${PARAMS}
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read> gamma: array<f32>;
+@group(0) @binding(3) var<storage, read> mean: array<f32>;
+@group(0) @binding(4) var<storage, read> stat: array<f32>;
+@group(0) @binding(5) var<storage, read> gy: array<f32>;
+@group(0) @binding(6) var<storage, read> dgamma: array<f32>;
+@group(0) @binding(7) var<storage, read> dbeta: array<f32>;
+@group(0) @binding(8) var<storage, read_write> dx: array<f32>;
+/** (a, b, d, mean) with ∂x = a·∂y + b·(x − mean) + d. */
+fn channel(c: u32) -> vec4f {
+  let inv = invstd_of(stat[c]);
+  let a = gamma[c] * inv;
+  if (p.mode == 1u) { return vec4f(a, 0.0, 0.0, 0.0); }
+  let m = f32(p.n * p.inner);
+  return vec4f(a, -a * inv * dgamma[c] / m, -a * dbeta[c] / m, mean[c]);
+}
+fn element(i: u32, k: vec4f) { dx[i] = k.x * gy[i] + k.y * (x[i] - k.w) + k.z; }
+${map.wgsl}`;
+
+/** Σ over batch and pixels per channel of [N, C, …]; conv2d's bias gradient. */
+export const channelSumWgsl = /* wgsl */ `struct Params { n: u32, c: u32, inner: u32 }
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> dst: array<f32>;
+${CHANNEL_REDUCE} {
+  let c = wg.x;
+  var s = 0.0;
+  ${eachOfChannel('s += src[k];')}
+  let total = wg_sum(vec2f(s, 0.0), t).x;
+  if (t == 0u) { dst[c] = total; }
+}`;
+
+// ---------------------------------------------------------------------------------------------
+// The ops
+
+function forwardShapes([x, ...rest]: Shape[], what: string): Layout {
+  const l = layout(x, what);
+  checkChannels(rest, l.c, what, ['gamma', 'beta', 'running_mean', 'running_var']);
+  return l;
+}
+
+/**
+ * Training mode. Inputs [x, γ, β, running_mean, running_var]; outputs [y, running_mean,
+ * running_var, mean, invstd]: outputs 1 and 2 are written into inputs 3 and 4, outputs 3 and 4
+ * are what the backward needs.
+ */
+defineOp<BatchnormAttrs>({
+  name: 'batchnorm',
+  inplace: { 1: 3, 2: 4 },
+  shape(shapes) {
+    const l = forwardShapes(shapes, 'batchnorm');
+    if (l.n * l.inner < 2) throw new Error(`batchnorm needs more than one value per channel in training, got [${shapes[0]}]`);
+    return [shapes[0], [l.c], [l.c], [l.c], [l.c]];
+  },
+  reference([x, gamma, beta, runningMean, runningVar], [xs], { eps = EPS, momentum = MOMENTUM }) {
+    const l = layout(xs, 'batchnorm');
+    const m = l.n * l.inner;
+    const { mean, variance } = referenceStats(x, l);
+    const invstd = invstdOf(variance, eps);
+    return [
+      referenceApply(x, l, gamma, beta, mean, invstd),
+      runningMean.map((r, c) => (1 - momentum) * r + momentum * mean[c]),
+      runningVar.map((r, c) => (1 - momentum) * r + momentum * variance[c] * (m / (m - 1))),
+      mean,
+      invstd,
+    ];
+  },
+  kernel([xs], { eps = EPS, momentum = MOMENTUM }, target) {
+    const l = layout(xs, 'batchnorm');
+    const u = params(l, 0, momentum, eps);
+    const map = elementMap(l, target);
+    return {
+      programs: [
+        { label: 'batchnorm_stats', code: STATS_WGSL, groups: [l.c], params: u, bindings: ['in:0', 'out:1', 'out:2', 'out:3', 'out:4'] },
+        { label: 'batchnorm_apply', code: applyWgsl(map), groups: map.groups(l, target), params: u, bindings: ['in:0', 'in:1', 'in:2', 'out:3', 'out:4', 'out:0'] },
+      ],
+    };
+  },
+  grad({ inputs: [x, gamma], outputs: [, , , mean, invstd], grads: [gy], emit }) {
+    if (!gy) return [undefined, undefined, undefined, undefined, undefined];
+    const [dx, dgamma, dbeta] = emit('batchnorm_backward', [x, gamma, mean, invstd, gy]);
+    return [dx, dgamma, dbeta, undefined, undefined];
+  },
+  flops: ([x]) => 7 * numel(x),
+});
+
+/** Eval mode: inputs as batchnorm, one output y normalised with the running statistics. */
+defineOp<BatchnormAttrs>({
+  name: 'batchnorm_eval',
+  shape(shapes) {
+    forwardShapes(shapes, 'batchnorm_eval');
+    return [shapes[0]];
+  },
+  reference([x, gamma, beta, runningMean, runningVar], [xs], { eps = EPS }) {
+    return [referenceApply(x, layout(xs, 'batchnorm_eval'), gamma, beta, runningMean, invstdOf(runningVar, eps))];
+  },
+  kernel([xs], { eps = EPS }, target) {
+    const l = layout(xs, 'batchnorm_eval');
+    const map = elementMap(l, target);
+    return {
+      programs: [{ label: 'batchnorm_apply', code: applyWgsl(map), groups: map.groups(l, target), params: params(l, 1, 0, eps), bindings: ['in:0', 'in:1', 'in:2', 'in:3', 'in:4', 'out:0'] }],
+    };
+  },
+  grad({ inputs: [x, gamma, , runningMean, runningVar], grads: [gy], attrs, emit }) {
+    if (!gy) return [undefined, undefined, undefined, undefined, undefined];
+    const [dx, dgamma, dbeta] = emit('batchnorm_backward', [x, gamma, runningMean, runningVar, gy], { eps: attrs.eps ?? EPS, eval: true });
+    return [dx, dgamma, dbeta, undefined, undefined];
+  },
+  flops: ([x]) => 4 * numel(x),
+});
+
+/**
+ * Inputs [x, γ, mean, invstd, ∂y] (training; mean and invstd as batchnorm saved them) or
+ * [x, γ, running_mean, running_var, ∂y] (eval); outputs [∂x, ∂γ, ∂β].
+ */
+defineOp<BatchnormBackwardAttrs>({
+  name: 'batchnorm_backward',
+  shape([x, gamma, mean, stat, gy], { eval: evalMode = false }) {
+    const l = layout(x, 'batchnorm_backward');
+    checkChannels([gamma, mean, stat], l.c, 'batchnorm_backward', evalMode ? ['gamma', 'running_mean', 'running_var'] : ['gamma', 'mean', 'invstd']);
+    if (gy.join() !== x.join()) throw new Error(`batchnorm_backward gradient [${gy}] must match the input [${x}]`);
+    return [x, [l.c], [l.c]];
+  },
+  reference([x, gamma, mean, stat, gy], [xs], { eps = EPS, eval: evalMode = false }) {
+    const l = layout(xs, 'batchnorm_backward');
+    const m = l.n * l.inner;
+    const invstd = evalMode ? invstdOf(stat, eps) : stat;
+    const dgamma = new Float64Array(l.c);
+    const dbeta = new Float64Array(l.c);
+    const channel = (i: number) => Math.floor(i / l.inner) % l.c;
+    const xhat = x.map((v, i) => (v - mean[channel(i)]) * invstd[channel(i)]);
+    gy.forEach((g, i) => {
+      dbeta[channel(i)] += g;
+      dgamma[channel(i)] += g * xhat[i];
+    });
+    const dx = gy.map((g, i) => {
+      const c = channel(i);
+      const scale = gamma[c] * invstd[c];
+      return evalMode ? scale * g : scale * (g - dbeta[c] / m - (xhat[i] * dgamma[c]) / m);
+    });
+    return [dx, dgamma, dbeta];
+  },
+  kernel([xs], { eps = EPS, eval: evalMode = false }, target) {
+    const l = layout(xs, 'batchnorm_backward');
+    const u = params(l, evalMode ? 1 : 0, 0, eps);
+    const map = elementMap(l, target);
+    return {
+      programs: [
+        { label: 'batchnorm_grad_sums', code: GRAD_SUMS_WGSL, groups: [l.c], params: u, bindings: ['in:0', 'in:2', 'in:3', 'in:4', 'out:1', 'out:2'] },
+        { label: 'batchnorm_grad_input', code: gradInputWgsl(map), groups: map.groups(l, target), params: u, bindings: ['in:0', 'in:1', 'in:2', 'in:3', 'in:4', 'out:1', 'out:2', 'out:0'] },
+      ],
+    };
+  },
+  flops: ([x]) => 12 * numel(x),
+});

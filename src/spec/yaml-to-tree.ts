@@ -1,0 +1,83 @@
+// YAML text → located tree, with the `yaml` package's source ranges turned into line:column.
+import { isAlias, isMap, isScalar, isSeq, parseDocument, type Document, type Node as YamlNode } from 'yaml';
+import type { Position } from './diagnostic.js';
+import { diagnostic, type Diagnostic, type Loc } from './diagnostic.js';
+import type { Entry, Node } from './tree.js';
+
+export function parseYaml(text: string, file: string): { tree: Node; diagnostics: Diagnostic[] } {
+  const doc = parseDocument(text, { prettyErrors: false });
+  const diagnostics: Diagnostic[] = [];
+  const position = linePositions(text);
+  const loc = (start: number, end: number): Loc => ({ file, range: { start: position(start), end: position(Math.max(start, end)) } });
+  // After one syntax error the parser's view of the rest is a guess, and its further complaints are
+  // echoes of the first: keep that one, and every duplicate key (each is a typo of its own).
+  let syntaxReported = false;
+  for (const err of [...doc.errors, ...doc.warnings]) {
+    const [start, end] = err.pos;
+    const code = err.code === 'DUPLICATE_KEY' ? 'E0005' : 'E0006';
+    if (code === 'E0006' && syntaxReported) continue;
+    syntaxReported ||= code === 'E0006';
+    const message = err.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
+    diagnostics.push(diagnostic(code, loc(start, end), message));
+  }
+  const whole = loc(0, text.length);
+  const build = (node: unknown, fallback: Loc, depth: number): Node | undefined => {
+    if (depth > 64) return undefined;
+    if (isAlias(node)) return build(node.resolve(doc as Document), fallback, depth + 1);
+    const y = node as YamlNode | null;
+    const at = y?.range ? loc(y.range[0], y.range[1]) : fallback;
+    if (isMap(y)) {
+      const entries: Entry[] = [];
+      for (const pair of y.items) {
+        const keyNode = pair.key as YamlNode | null;
+        const key = isScalar(keyNode) ? String(keyNode.value) : undefined;
+        const keyLoc = keyNode?.range ? loc(keyNode.range[0], keyNode.range[1]) : at;
+        if (key === undefined) {
+          diagnostics.push(diagnostic('E0101', keyLoc, 'a key must be a plain name'));
+          continue;
+        }
+        const value = build(pair.value, keyLoc, depth + 1);
+        if (value === undefined) {
+          diagnostics.push(diagnostic('E0101', keyLoc, `'${key}' has no value`));
+          continue;
+        }
+        if (!entries.some((e) => e.key === key)) entries.push({ key, keyLoc, value });
+      }
+      return { kind: 'object', loc: at, entries };
+    }
+    if (isSeq(y)) {
+      const items = y.items.map((item) => build(item, at, depth + 1)).filter((n): n is Node => n !== undefined);
+      return { kind: 'list', loc: at, items };
+    }
+    if (isScalar(y)) {
+      const v = y.value;
+      if (v === null || v === undefined) return undefined;
+      if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return { kind: 'scalar', loc: at, value: v };
+      return { kind: 'scalar', loc: at, value: String(v) };
+    }
+    return undefined;
+  };
+  const tree = build(doc.contents, whole, 0);
+  if (tree && tree.kind !== 'object') {
+    diagnostics.push(diagnostic('E0101', tree.loc, 'a spec must be a mapping of sections (data, encoder, ...)'));
+    return { tree: { kind: 'object', loc: whole, entries: [] }, diagnostics };
+  }
+  return { tree: tree ?? { kind: 'object', loc: whole, entries: [] }, diagnostics };
+}
+
+/** Offset → 1-based line and column, from the text's own line starts. */
+function linePositions(text: string): (offset: number) => Position {
+  const starts = [0];
+  for (let i = 0; i < text.length; i++) if (text[i] === '\n') starts.push(i + 1);
+  return (offset) => {
+    const at = Math.min(Math.max(offset, 0), text.length);
+    let lo = 0;
+    let hi = starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (starts[mid] <= at) lo = mid;
+      else hi = mid - 1;
+    }
+    return { line: lo + 1, column: at - starts[lo] + 1 };
+  };
+}

@@ -1,0 +1,46 @@
+// metrics.jsonl: one JSON object per line, appended as training goes, so a crash loses at most the
+// line being written and any tool can read the file while the run continues.
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+
+export type MetricsRecord = Record<string, unknown> & { step?: number };
+
+export class MetricsLog {
+  private constructor(readonly path: string) {}
+
+  /**
+   * Opens the log for appending. When resuming from step `resumeStep`, records of that step and
+   * later (written after the checkpoint the run resumes from) are dropped, so the file reads as if
+   * the run had never stopped.
+   */
+  static open(path: string, resumeStep?: number): MetricsLog {
+    if (resumeStep === undefined || !existsSync(path)) writeFileSync(path, '');
+    else {
+      const kept = readMetrics(path).filter((r) => r.step === undefined || r.step < resumeStep);
+      writeFileSync(path, kept.map((r) => `${JSON.stringify(r)}\n`).join(''));
+    }
+    return new MetricsLog(path);
+  }
+
+  append(record: MetricsRecord): void {
+    appendFileSync(this.path, `${JSON.stringify(record, finite)}\n`);
+  }
+}
+
+/** JSON has no NaN or Infinity: they are written as strings so the line still parses. */
+function finite(_key: string, value: unknown): unknown {
+  return typeof value === 'number' && !Number.isFinite(value) ? String(value) : value;
+}
+
+/** Every record of a metrics file; a torn last line (a crash mid-write) is skipped. */
+export function readMetrics(file: string): MetricsRecord[] {
+  const lines = readFileSync(file, 'utf8').split('\n').filter((l) => l.trim());
+  const records: MetricsRecord[] = [];
+  lines.forEach((line, i) => {
+    try {
+      records.push(JSON.parse(line) as MetricsRecord);
+    } catch (err) {
+      if (i !== lines.length - 1) throw new Error(`${file}:${i + 1}: not a JSON line (${(err as Error).message})`);
+    }
+  });
+  return records;
+}

@@ -1,0 +1,209 @@
+// The main job: a resolved spec in, a trained encoder, its evaluation and a run folder out.
+// Each step is one device submission (augment → forward → backward → update); the host reads back
+// only the loss. Checkpoints are atomic; resuming from one replays exactly the same later steps,
+// since the batch order and the augmentation draws are functions of (seed, step) alone.
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { renderPreview } from '../augment/index.js';
+import { compile, type TrainingSpec } from '../compiler/compile.js';
+import { BatchLoader, openDataset, type Dataset } from '../data/index.js';
+import { evaluateEncoder, type EvalResult } from '../eval/evaluate.js';
+import { StepExecutor } from '../gpu/executor.js';
+import { runtime, type Runtime } from '../gpu/runtime.js';
+import { optimizerFor } from '../ir/optimizer.js';
+import { renderChart } from '../picture/chart.js';
+import type { ResolvedSpec } from '../spec/index.js';
+import { readCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoint.js';
+import { DeviceStep } from './device-step.js';
+import { MetricsLog, readMetrics } from './metrics.js';
+import { Progress, type Out } from './progress.js';
+import { FILES, newRunFolder, readRunSpec, writeAtomic, writeJson } from './run-folder.js';
+import { lrAt, makeSchedule } from './schedule.js';
+
+export interface RunOptions {
+  /** The run folder (default: train.out/NAME-TIMESTAMP). */
+  out?: string;
+  /** Continue the run in this folder from its last checkpoint (its spec.json is the spec). */
+  resume?: string;
+  /** Stop (with a checkpoint) after this global step, to continue later with `resume`. */
+  stopAfter?: number;
+  json?: boolean;
+  /** Ctrl-C: the run writes a checkpoint at the current step and returns. */
+  signal?: AbortSignal;
+  /** Text progress and messages (default stderr); JSON lines go to `jsonOut` (default stdout). */
+  out_stream?: Out;
+  jsonOut?: Out;
+}
+
+export interface RunSummary {
+  run_dir: string;
+  status: 'finished' | 'stopped' | 'interrupted';
+  steps: number;
+  total_steps: number;
+  final_loss: number;
+  images_per_s: number;
+  wall_s: number;
+  knn_top1: number | null;
+  random_init_knn_top1: number | null;
+  linear_top1: number | null;
+  random_init_linear_top1: number | null;
+  trained: EvalResult | null;
+  random_init: EvalResult | null;
+}
+
+/** The loss or a weight became NaN or infinite: the run stops and the last finite checkpoint stays. */
+export class DivergedError extends Error {
+  constructor(
+    readonly step: number,
+    what: string,
+    dir: string,
+  ) {
+    super(`${what} became non-finite at step ${step}; training stopped. The last good checkpoint is kept in ${dir}. Lower the learning rate or check the data.`);
+    this.name = 'DivergedError';
+  }
+}
+
+export async function train(given: ResolvedSpec | undefined, options: RunOptions = {}): Promise<RunSummary> {
+  const started = performance.now();
+  const rt = await runtime();
+  const spec = options.resume ? readRunSpec(options.resume) : given;
+  if (!spec) throw new Error('train needs a spec or a run folder to resume');
+  const dir = options.resume ?? newRunFolder(spec, options.out);
+  const checkpointPath = join(dir, FILES.checkpoint);
+  const resumed = options.resume ? readCheckpoint(checkpointPath) : undefined;
+  const startStep = resumed ? Number(resumed.metadata.step) : 0;
+  if (!resumed) writeJson(join(dir, FILES.spec), spec);
+
+  const dataset = openDataset(spec.data);
+  const batchSize = spec.train.batch_size;
+  const loader = new BatchLoader(dataset, { batchSize, seed: spec.train.seed, startStep });
+  const totalSteps = spec.train.steps ?? (spec.train.epochs ?? 100) * loader.stepsPerEpoch;
+  const schedule = makeSchedule({ optimizer: spec.optimizer, schedule: spec.schedule, batchSize, stepsPerEpoch: loader.stepsPerEpoch, totalSteps });
+  const stepSpec: TrainingSpec = { ...spec, optimizer: optimizerFor(spec.optimizer, batchSize) };
+  const executor = await StepExecutor.create(rt, compile(stepSpec, { target: rt.target }).kernels, {
+    seed: spec.train.seed,
+    initial: resumed && Object.fromEntries(Object.entries(resumed.tensors).map(([k, t]) => [k, t.data])),
+  });
+  const digest = createHash('sha256').update(JSON.stringify(spec)).digest('hex');
+  const snapshot = async (step: number): Promise<Checkpoint> => {
+    const tensors: Checkpoint['tensors'] = {};
+    for (const name of executor.persistentNames) {
+      const data = await executor.read(name);
+      tensors[name] = { shape: executor.graph.outputs[name]?.shape ?? [data.length], data };
+    }
+    return { tensors, metadata: { step: String(step), seed: String(spec.train.seed), spec_sha256: digest, format: 'simclr-compile/1' } };
+  };
+  // Weights can overflow a step before the loss shows it: a checkpoint is written only when finite.
+  const save = async (path: string, step: number) => {
+    const checkpoint = await snapshot(step);
+    for (const [name, t] of Object.entries(checkpoint.tensors)) if (!t.data.every(Number.isFinite)) throw new DivergedError(step, name, dir);
+    writeCheckpoint(path, checkpoint);
+  };
+  if (!resumed) await save(join(dir, FILES.init), 0);
+
+  const progress = new Progress({ totalSteps, stepsPerEpoch: loader.stepsPerEpoch, batchSize, logEvery: spec.train.log_every, json: options.json, out: options.out_stream, jsonOut: options.jsonOut, startStep });
+  const say = (text: string) => progress.message(text);
+  say(`${resumed ? 'resuming' : 'training'} ${spec.name}: ${dataset.name}, ${dataset.count} images, batch ${batchSize}, steps ${startStep + 1}–${totalSteps}; run folder ${dir}`);
+  const metrics = MetricsLog.open(join(dir, FILES.metrics), startStep);
+  const device = new DeviceStep(rt, executor, spec.augment, dataset, batchSize, spec.train.seed);
+  const endStep = Math.min(totalSteps, options.stopAfter ?? totalSteps);
+  let step = startStep;
+  let loss = NaN;
+  const trainStart = performance.now();
+  try {
+    for (; step < endStep && !options.signal?.aborted; step++) {
+      const batch = await loader.next();
+      const lr = lrAt(schedule, step);
+      executor.setAttrs('update', { lr, step: step + 1 });
+      loss = await device.run(batch.images as Uint8Array, step);
+      if (!Number.isFinite(loss)) throw new DivergedError(step + 1, `the loss (${loss})`, dir);
+      const line = progress.update({ step, loss, lr });
+      if (line) metrics.append({ ...line });
+      const every = spec.train.checkpoint_every;
+      if (every > 0 && (step + 1) % every === 0 && step + 1 < endStep) await save(checkpointPath, step + 1);
+    }
+    await save(checkpointPath, step);
+  } finally {
+    progress.finish();
+    device.destroy();
+  }
+  const imagesPerS = ((step - startStep) * batchSize) / Math.max(1e-9, (performance.now() - trainStart) / 1000);
+  const status = step >= totalSteps ? 'finished' : options.signal?.aborted ? 'interrupted' : 'stopped';
+  if (status !== 'finished') {
+    executor.destroy();
+    say(`${status} after step ${step}; checkpoint written. Continue with: simclr-compile run --resume ${dir}`);
+    return summary(dir, status, step, totalSteps, loss, imagesPerS, started, null, null);
+  }
+  const weights = tensorsOf((await snapshot(step)).tensors);
+  executor.destroy();
+  await writePictures(rt, spec, dataset, dir);
+  const { trained, baseline } = await evaluateRun(rt, spec, weights, tensorsOf(readCheckpoint(join(dir, FILES.init)).tensors), say);
+  const result = summary(dir, status, step, totalSteps, loss, imagesPerS, started, trained, baseline);
+  writeJson(join(dir, FILES.summary), result);
+  await writeCurves(dir);
+  return result;
+}
+
+/** Trained encoder and the same architecture at its initial weights, on the same data. */
+export async function evaluateRun(rt: Runtime, spec: ResolvedSpec, weights: Record<string, Float32Array>, initial: Record<string, Float32Array>, say: (t: string) => void) {
+  if (!spec.eval.knn && !spec.eval.linear) return { trained: null, baseline: null };
+  const data = { train: openDataset(spec.data, 'train'), test: openDataset(spec.data, spec.data.eval_split) };
+  say(`evaluating on ${data.test.name} (${data.test.count} images; ${data.train.count} labelled training images)`);
+  const trained = await evaluateEncoder(rt, spec, weights, data, (t) => say(`  trained:     ${t}`));
+  const baseline = await evaluateEncoder(rt, spec, initial, data, (t) => say(`  random init: ${t}`));
+  return { trained, baseline };
+}
+
+export function tensorsOf(tensors: Checkpoint['tensors']): Record<string, Float32Array> {
+  return Object.fromEntries(Object.entries(tensors).map(([k, t]) => [k, t.data]));
+}
+
+function summary(
+  dir: string,
+  status: RunSummary['status'],
+  steps: number,
+  totalSteps: number,
+  loss: number,
+  imagesPerS: number,
+  started: number,
+  trained: EvalResult | null,
+  baseline: EvalResult | null,
+): RunSummary {
+  return {
+    run_dir: dir,
+    status,
+    steps,
+    total_steps: totalSteps,
+    final_loss: loss,
+    images_per_s: Math.round(imagesPerS * 10) / 10,
+    wall_s: Math.round((performance.now() - started) / 100) / 10,
+    knn_top1: trained?.knn_top1 ?? null,
+    random_init_knn_top1: baseline?.knn_top1 ?? null,
+    linear_top1: trained?.linear_top1 ?? null,
+    random_init_linear_top1: baseline?.linear_top1 ?? null,
+    trained,
+    random_init: baseline,
+  };
+}
+
+/** The augmentation grid: what the two views of eight training images looked like. */
+async function writePictures(rt: Runtime, spec: ResolvedSpec, dataset: Dataset, dir: string): Promise<void> {
+  const preview = await renderPreview(rt, spec.augment, dataset, 8, spec.train.seed);
+  writeAtomic(join(dir, FILES.augs), preview.png);
+}
+
+/** Loss and learning rate against step, from metrics.jsonl (so a resumed run draws its whole history). */
+export async function writeCurves(dir: string): Promise<void> {
+  const path = join(dir, FILES.metrics);
+  if (!existsSync(path)) return;
+  const rows = readMetrics(path).filter((r) => typeof r.loss === 'number');
+  const points = (key: string) => rows.map((r) => [Number(r.step) + 1, Number(r[key])] as [number, number]);
+  writeAtomic(
+    join(dir, FILES.curves),
+    renderChart([
+      { title: 'contrastive loss', xLabel: 'step', series: [{ name: 'infonce', points: points('loss') }] },
+      { title: 'learning rate', xLabel: 'step', series: [{ name: 'lr', points: points('lr') }] },
+    ]),
+  );
+}

@@ -1,0 +1,81 @@
+// The golden end-to-end case (test/golden/e2e-step.json) as a spec, resolved by the spec front end,
+// plus the mapping from PyTorch's state_dict names to the graph's parameter names.
+import type { TrainingSpec } from '../../src/compiler/compile.js';
+import type { OptimizerSpec } from '../../src/ir/optimizer.js';
+import { formatDiagnostic, loadSpecText } from '../../src/spec/index.js';
+import { golden } from '../helpers/golden.js';
+
+export interface E2eCase {
+  n: number;
+  channels: number;
+  size: number;
+  temperature: number;
+  x1: number[];
+  x2: number[];
+  params: Record<string, number[]>;
+  z: number[];
+  loss: number;
+  grads: Record<string, number[]>;
+  bn_running_after_forward: Record<string, number[]>;
+  sgd: { lr: number; momentum: number; weight_decay: number; params_after: Record<string, number[]> };
+  adamw: { lr: number; betas: [number, number]; eps: number; weight_decay: number; params_after: Record<string, number[]> };
+  lars: { lr: number; momentum: number; weight_decay: number; eeta: number; params_after: Record<string, number[]> };
+}
+
+export const e2e = (): E2eCase => golden<E2eCase>('e2e-step.json');
+
+/** The golden architecture as a `.simclr` spec; N, channels, size and temperature from the file. */
+export function e2eSpecText(c: E2eCase): string {
+  return `name: "e2e-step"
+data { source: synthetic, image_size: ${c.size}, channels: ${c.channels} }
+encoder {
+  pool: cat_avg_max
+  layers: [
+    conv { out: 8, kernel: 3, stride: 1, padding: 1, bias: false }, batchnorm, relu,
+    residual {
+      body: [conv { out: 8 }, batchnorm, relu, conv { out: 8 }, batchnorm]
+    },
+    conv { out: 16, kernel: 3, stride: 2, padding: 1 }, batchnorm, relu,
+  ]
+}
+projector { hidden: 32, out: 16, layers: 3, batchnorm: true }
+loss { temperature: ${c.temperature} }
+train { batch_size: ${c.n} }
+`;
+}
+
+/** The golden architecture built by the spec front end, with the optimizer under test. */
+export function e2eSpec(c: E2eCase, optimizer: OptimizerSpec): TrainingSpec {
+  const loaded = loadSpecText(e2eSpecText(c), 'e2e-step.simclr');
+  if (!loaded.spec) throw new Error(loaded.diagnostics.map(formatDiagnostic).join('\n'));
+  return { ...loaded.spec, optimizer };
+}
+
+const ENCODER: Record<string, string> = {
+  stem_conv: 'encoder.layers.0',
+  stem_bn: 'encoder.layers.1',
+  'block.conv1': 'encoder.layers.3.body.0',
+  'block.bn1': 'encoder.layers.3.body.1',
+  'block.conv2': 'encoder.layers.3.body.3',
+  'block.bn2': 'encoder.layers.3.body.4',
+  down_conv: 'encoder.layers.4',
+  down_bn: 'encoder.layers.5',
+};
+
+/** '0.block.bn1.running_mean' → 'encoder.layers.3.body.1.running_mean'; '1.6.bias' → 'projector.6.bias'. */
+export function graphName(torchName: string): string {
+  const [part, ...rest] = torchName.split('.');
+  const field = rest.pop()!;
+  const module = rest.join('.');
+  if (part === '1') return `projector.${module}.${field}`;
+  const mapped = ENCODER[module];
+  if (!mapped) throw new Error(`unknown encoder module ${module}`);
+  return `${mapped}.${field}`;
+}
+
+/** Views and parameters by graph name (num_batches_tracked has no counterpart: BN's momentum is fixed). */
+export function e2eFeeds(c: E2eCase): Record<string, number[]> {
+  const feeds: Record<string, number[]> = { views: [...c.x1, ...c.x2] };
+  for (const [name, value] of Object.entries(c.params)) if (!name.endsWith('num_batches_tracked')) feeds[graphName(name)] = value;
+  return feeds;
+}

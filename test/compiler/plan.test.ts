@@ -1,0 +1,68 @@
+// Buffer planning: the golden step replayed on the CPU with every tensor living in its planned
+// buffer (and every kernel's scratch poisoned after use) must still give PyTorch's numbers, and
+// the plan must need less memory than one buffer per tensor.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { compile } from '../../src/compiler/compile.js';
+import type { KernelGraph } from '../../src/compiler/kernel-graph.js';
+import type { Graph } from '../../src/ir/graph.js';
+import { runNode } from '../../src/ir/evaluate.js';
+import { numel, SOFTWARE_TARGET } from '../../src/kernels/op.js';
+import { assertClose } from '../helpers/numeric.js';
+import { e2e, e2eFeeds, e2eSpec, graphName } from './e2e-case.js';
+
+/** Runs the lowered graph through the references, reading and writing only the planned buffers. */
+function replay(g: Graph, kg: KernelGraph, feeds: Record<string, number[]>): Record<string, Float64Array> {
+  const memory = kg.buffers.map((b) => new Float64Array(b.bytes / 4).fill(b.fill ?? NaN));
+  for (const b of kg.buffers) if (b.name && feeds[b.name]) memory[b.id].set(feeds[b.name]);
+  const read = (t: number) => memory[kg.tensorBuffer[t]].slice(0, numel(g.tensor(t).shape));
+  g.nodes.forEach((n, k) => {
+    const results = runNode(g, n, n.inputs.map(read));
+    n.outputs.forEach((o, j) => memory[kg.tensorBuffer[o]].set(results[j]));
+    const own = new Set([...n.inputs, ...n.outputs].map((t) => kg.tensorBuffer[t]));
+    for (const d of kg.kernels[k].dispatches) for (const b of d.buffers) if (!own.has(b)) memory[b].fill(NaN);
+  });
+  const out: Record<string, Float64Array> = {};
+  for (const [name, { buffer, shape }] of Object.entries(kg.outputs)) out[name] = memory[buffer].slice(0, numel(shape));
+  return out;
+}
+
+for (const checkpoint of [false, true]) {
+test(`the planned buffers hold every tensor long enough: the replayed step equals PyTorch${checkpoint ? ' (checkpointed)' : ''}`, () => {
+  const c = e2e();
+  const spec = e2eSpec(c, { type: 'sgd', lr: c.sgd.lr, momentum: c.sgd.momentum, weight_decay: c.sgd.weight_decay });
+  spec.encoder.checkpoint = checkpoint;
+  const { lowered, kernels } = compile(spec, { target: SOFTWARE_TARGET, batch: c.n, keepGrads: true });
+  const out = replay(lowered, kernels, e2eFeeds(c));
+  assertClose(out.loss, [c.loss], 1e-9, 'loss');
+  for (const [name, want] of Object.entries(c.grads)) assertClose(out[`grad:${graphName(name)}`], want, 1e-9, `∂${name}`);
+  for (const [name, want] of Object.entries(c.sgd.params_after)) assertClose(out[graphName(name)], want, 1e-9, name);
+  const temps = kernels.buffers.filter((b) => b.kind === 'temp');
+  assert.ok(temps.some((b) => b.tensors.length > 1), 'some buffer is reused');
+  assert.ok(kernels.memory.plannedBytes < kernels.memory.naiveBytes, `planned ${kernels.memory.plannedBytes} < naive ${kernels.memory.naiveBytes}`);
+});
+}
+
+test('checkpointing lowers the planned peak: the residual block keeps only its input', () => {
+  const c = e2e();
+  const planned = (checkpoint: boolean) => {
+    const spec = e2eSpec(c, { type: 'sgd', lr: 0.1 });
+    spec.encoder.checkpoint = checkpoint;
+    return compile(spec, { target: SOFTWARE_TARGET, batch: 64 }).kernels.memory.plannedBytes;
+  };
+  assert.ok(planned(true) < planned(false), `${planned(true)} < ${planned(false)}`);
+});
+
+test('fusion cuts kernels: relu folds into its producer and residual add → relu is one kernel', () => {
+  const c = e2e();
+  const spec = e2eSpec(c, { type: 'lars', lr: 0.3 });
+  const fused = compile(spec, { target: SOFTWARE_TARGET, batch: c.n });
+  const plain = compile(spec, { target: SOFTWARE_TARGET, batch: c.n, fuse: false });
+  const ops = fused.kernels.kernels.map((k) => k.label);
+  assert.ok(ops.includes('batchnorm+relu'), ops.join(' '));
+  assert.ok(!ops.includes('relu'), 'no relu kernel is left');
+  assert.ok(fused.kernels.kernels.length < plain.kernels.kernels.length);
+  assert.ok(fused.kernels.memory.plannedBytes <= plain.kernels.memory.plannedBytes);
+});
+
+test.run();

@@ -1,0 +1,70 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { getOp } from '../../src/kernels/index.js';
+import { checkGrad, checkOp, runOnGpu } from '../helpers/check-op.js';
+import { assertClose, randoms } from '../helpers/numeric.js';
+
+const positive = (count: number, seed: number) => randoms(count, seed, 0.2, 2);
+/** Random x, γ, β and running mean; a positive running variance. */
+const bnInputs = (c: number) => [undefined, undefined, undefined, undefined, positive(c, 11)];
+const shapes = (x: number[]) => [x, [x[1]], [x[1]], [x[1]], [x[1]]];
+
+test('batchnorm 2-D, flat: y, running stats, saved statistics', () => checkOp('batchnorm', shapes([3, 5, 7, 7]), {}, { tol: 1e-5, inputs: bnInputs(5) }).then(() => undefined));
+test('batchnorm 1-D: [N, C]', () => checkOp('batchnorm', shapes([7, 6]), {}, { tol: 1e-5, inputs: bnInputs(6) }).then(() => undefined));
+test('batchnorm: two values per channel, momentum 0.3, eps 1e-3', () =>
+  checkOp('batchnorm', shapes([2, 3]), { momentum: 0.3, eps: 1e-3 }, { tol: 1e-5, inputs: bnInputs(3) }).then(() => undefined));
+
+// A mean of 100 over a spread of ±1: E[x²] − E[x]² in f32 would lose about 3 digits of the variance.
+// (81-pixel planes: the per-plane apply.)
+test('batchnorm statistics survive a large mean', () => {
+  const x = randoms(4 * 3 * 9 * 9, 5).map((v) => 100 + v);
+  return checkOp('batchnorm', shapes([4, 3, 9, 9]), {}, { tol: 5e-5, inputs: [x, undefined, undefined, undefined, positive(3, 2)] }).then(() => undefined);
+});
+
+test('batchnorm updates running stats in place as PyTorch does (unbiased variance)', async () => {
+  const [n, c, hw] = [4, 3, 6];
+  const x = randoms(n * c * hw, 21);
+  const runningMean = randoms(c, 22);
+  const runningVar = positive(c, 23);
+  const inputs = [x, randoms(c, 24), randoms(c, 25), runningMean, runningVar];
+  const got = await runOnGpu('batchnorm', inputs, shapes([n, c, 2, 3]), { momentum: 0.25 });
+  const m = n * hw;
+  const mean = new Float64Array(c);
+  const unbiased = new Float64Array(c);
+  for (let ch = 0; ch < c; ch++) {
+    const values = [...Array(m).keys()].map((i) => x[(Math.floor(i / hw) * c + ch) * hw + (i % hw)]);
+    mean[ch] = values.reduce((a, b) => a + b, 0) / m;
+    unbiased[ch] = values.reduce((a, v) => a + (v - mean[ch]) ** 2, 0) / (m - 1);
+  }
+  assertClose(got[1], runningMean.map((r, ch) => 0.75 * r + 0.25 * mean[ch]), 1e-6, 'running_mean');
+  assertClose(got[2], runningVar.map((r, ch) => 0.75 * r + 0.25 * unbiased[ch]), 1e-6, 'running_var');
+});
+
+// Planes of 64 pixels or more run one workgroup row per (sample, channel); smaller ones run flat.
+test('batchnorm_eval 2-D (flat and per plane) and 1-D', async () => {
+  await checkOp('batchnorm_eval', shapes([3, 5, 7, 7]), { eps: 1e-3 }, { tol: 1e-5, inputs: bnInputs(5) });
+  await checkOp('batchnorm_eval', shapes([2, 3, 8, 8]), {}, { tol: 1e-5, inputs: bnInputs(3) });
+  await checkOp('batchnorm_eval', shapes([9, 4]), {}, { tol: 1e-5, inputs: bnInputs(4) });
+});
+
+test('batchnorm_backward: training, 2-D (flat and per plane) and 1-D', async () => {
+  await checkOp('batchnorm_backward', [[3, 5, 7, 7], [5], [5], [5], [3, 5, 7, 7]], {}, { tol: 1e-5 });
+  await checkOp('batchnorm_backward', [[2, 3, 9, 9], [3], [3], [3], [2, 3, 9, 9]], {}, { tol: 1e-5 });
+  await checkOp('batchnorm_backward', [[7, 6], [6], [6], [6], [7, 6]], {}, { tol: 1e-5 });
+});
+test('batchnorm_backward: eval', () =>
+  checkOp('batchnorm_backward', [[3, 5, 7, 7], [5], [5], [5], [3, 5, 7, 7]], { eval: true }, { tol: 1e-5, inputs: [undefined, undefined, undefined, positive(5, 9)] }).then(() => undefined));
+
+test('batchnorm gradient equals finite differences, 2-D', () => void checkGrad('batchnorm', shapes([3, 2, 3, 3]), {}, { outputs: [0], inputs: bnInputs(2) }));
+test('batchnorm gradient equals finite differences, 1-D', () => void checkGrad('batchnorm', shapes([5, 3]), { eps: 1e-3 }, { outputs: [0], inputs: bnInputs(3) }));
+test('batchnorm_eval gradient equals finite differences', () => void checkGrad('batchnorm_eval', shapes([2, 3, 2, 2]), {}, { inputs: bnInputs(3) }));
+
+test('batchnorm shapes and errors', () => {
+  const bn = getOp('batchnorm');
+  assert.equal(bn.shape(shapes([8, 4, 5, 5]), {}), [[8, 4, 5, 5], [4], [4], [4], [4]]);
+  assert.equal(bn.inplace, { 1: 3, 2: 4 });
+  assert.throws(() => bn.shape(shapes([1, 4]), {}), /more than one value per channel/);
+  assert.throws(() => bn.shape([[8, 4], [4], [3], [4], [4]], {}), /beta must be \[4\]/);
+});
+
+test.run();

@@ -1,0 +1,79 @@
+// The spec commands as a user runs them: `node bin/simclr-compile.js check|print|fmt ...`.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { loadSpecFile } from '../../src/spec/index.js';
+import { packageRoot } from './expect.js';
+
+const cli = (...args: string[]) => {
+  const run = spawnSync(process.execPath, [join(packageRoot, 'bin/simclr-compile.js'), ...args], { cwd: packageRoot, encoding: 'utf8' });
+  return { code: run.status, out: run.stdout, err: run.stderr };
+};
+const dir = mkdtempSync(join(tmpdir(), 'simclr-cli-'));
+
+test('check: clean specs exit 0', () => {
+  const r = cli('check', 'examples/mnist.simclr', 'examples/fashion-mnist.yml');
+  assert.is(r.code, 0, r.out + r.err);
+  assert.match(r.out, /2 specs ok/);
+});
+
+test('check: every error as file:line:col, exit 1', () => {
+  const bad = join(dir, 'bad.simclr');
+  writeFileSync(bad, 'loss {\n  temprature: 0.1\n}\noptimizer { type: lasr }\n');
+  const r = cli('check', bad);
+  assert.is(r.code, 1);
+  assert.ok(r.out.includes(`${bad}:2:3: error E0102: unknown key 'temprature' in loss; did you mean 'temperature'?`), r.out);
+  assert.ok(r.out.includes(`${bad}:4:19: error E0103:`), r.out);
+  assert.match(r.out, /2 errors, 0 warnings/);
+});
+
+test('check --set: an override that breaks the spec fails', () => {
+  const r = cli('check', 'examples/mnist.simclr', '--set', 'loss.temperature=0.2', '--set', 'train.batch_size=1');
+  assert.is(r.code, 1);
+  assert.match(r.out, /^--set train\.batch_size=1:1:18: error E0104: train\.batch_size must be >= 2, found 1$/m);
+});
+
+test('print --resolved --json: the resolved spec, with --set applied', () => {
+  const r = cli('print', 'examples/mnist.simclr', '--resolved', '--json', '--set', 'train.batch_size=64');
+  assert.is(r.code, 0, r.err);
+  const spec = JSON.parse(r.out);
+  assert.is(spec.train.batch_size, 64);
+  assert.is(spec.augment.views.length, 2);
+  const plain = loadSpecFile(join(packageRoot, 'examples/mnist.simclr'), { set: ['train.batch_size=64'] }).spec;
+  assert.equal(spec, plain);
+});
+
+test('fmt --to yaml --write, then fmt back: the same resolved spec', () => {
+  const src = join(dir, 'conv.simclr');
+  writeFileSync(src, readFileSync(join(packageRoot, 'examples/simclr-v2.simclr'), 'utf8').replace(/use (\w+)/g, 'use "stdlib/$1"').replace(/"stdlib\/xresnet18"/, '"stdlib/encoders/xresnet18"').replace(/"stdlib\/simclr_v2"/, '"stdlib/heads/simclr_v2"').replace(/"stdlib\/simclr_cifar"/, '"stdlib/augment/simclr_cifar"'));
+  const toYaml = cli('fmt', src, '--to', 'yaml', '--write');
+  assert.is(toYaml.code, 0, toYaml.err);
+  const yml = readFileSync(join(dir, 'conv.yml'), 'utf8');
+  assert.ok(yml.startsWith('# yaml-language-server: $schema='), yml);
+  const back = cli('fmt', join(dir, 'conv.yml'), '--to', 'simclr');
+  assert.is(back.code, 0, back.err);
+  writeFileSync(join(dir, 'back.simclr'), back.out);
+  assert.equal(loadSpecFile(join(dir, 'back.simclr')).spec, loadSpecFile(src).spec);
+  assert.ok(loadSpecFile(src).spec);
+});
+
+test('fmt of a spec with errors prints them and exits 1', () => {
+  const bad = join(dir, 'bad2.simclr');
+  writeFileSync(bad, 'data { source: }\n');
+  const r = cli('fmt', bad);
+  assert.is(r.code, 1);
+  assert.match(r.err, /bad2\.simclr:1:16: error E0003/);
+});
+
+test('--help for the commands that read a spec', () => {
+  for (const cmd of ['check', 'print']) {
+    const r = cli(cmd, '--help');
+    assert.is(r.code, 0);
+    assert.match(r.out, /--set <key\.path=value>/);
+  }
+});
+
+test.run();

@@ -1,0 +1,112 @@
+// The main job on a tiny synthetic spec: learning, exact resume, run-folder contents, bad checkpoints,
+// a diverging loss, and the CLI's --set.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { decode } from 'fast-png';
+import { loadSpecFile, type ResolvedSpec } from '../../src/spec/index.js';
+import { readMetrics } from '../../src/train/metrics.js';
+import { DivergedError, train } from '../../src/train/trainer.js';
+import { CheckpointError, readCheckpoint } from '../../src/train/checkpoint.js';
+
+const SPEC = 'test/fixtures/tiny-run.simclr';
+const quiet = { write: () => true };
+const tmp = () => mkdtempSync(join(tmpdir(), 'simclr-run-'));
+
+function spec(...set: string[]): ResolvedSpec {
+  const loaded = loadSpecFile(SPEC, { set });
+  assert.ok(loaded.spec, loaded.diagnostics.map((d) => d.message).join('\n'));
+  return loaded.spec!;
+}
+
+const losses = (dir: string) => readMetrics(join(dir, 'metrics.jsonl')).map((r) => Number(r.loss));
+
+let full: { dir: string; losses: number[] } | undefined;
+
+test('the loss falls over two dozen steps, and the run folder holds what the docs promise', async () => {
+  const dir = tmp();
+  const result = await train(spec(), { out: dir, out_stream: quiet, jsonOut: quiet });
+  const l = losses(dir);
+  assert.is(l.length, 24);
+  const first = (l[0] + l[1] + l[2] + l[3]) / 4;
+  const last = (l[20] + l[21] + l[22] + l[23]) / 4;
+  assert.ok(last < first - 0.1, `loss should fall: first four ${first.toFixed(3)}, last four ${last.toFixed(3)}`);
+  // Collapse would give ln(2N − 1) = ln 31; a random start sits near it.
+  assert.ok(Math.abs(first - Math.log(31)) < 0.6, `first loss ${first} should start near ln(31)`);
+  const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'));
+  for (const key of ['final_loss', 'images_per_s', 'wall_s', 'knn_top1', 'random_init_knn_top1', 'linear_top1', 'random_init_linear_top1']) {
+    assert.type(summary[key], 'number', `summary.json ${key}`);
+  }
+  assert.is(summary.final_loss, result.final_loss);
+  for (const key of ['knn_top1', 'random_init_knn_top1', 'linear_top1', 'random_init_linear_top1']) {
+    assert.ok(summary[key] >= 0 && summary[key] <= 1, `${key} = ${summary[key]}`);
+  }
+  const record = readMetrics(join(dir, 'metrics.jsonl'))[5];
+  for (const key of ['step', 'epoch', 'loss', 'lr', 'images_per_s', 'eta_s']) assert.type(record[key], 'number', `metrics ${key}`);
+  for (const file of ['spec.json', 'checkpoint.safetensors', 'init.safetensors', 'curves.png', 'augs.png']) assert.ok(existsSync(join(dir, file)), file);
+  const curves = decode(readFileSync(join(dir, 'curves.png')));
+  assert.ok(curves.width > 100 && curves.height > 100);
+  full = { dir, losses: l };
+});
+
+test('stopping and resuming gives the same losses as the uninterrupted run', async () => {
+  assert.ok(full, 'needs the first test');
+  const dir = tmp();
+  const stopped = await train(spec(), { out: dir, stopAfter: 10, out_stream: quiet, jsonOut: quiet });
+  assert.is(stopped.status, 'stopped');
+  assert.is(stopped.steps, 10);
+  const resumed = await train(undefined, { resume: dir, out_stream: quiet, jsonOut: quiet });
+  assert.is(resumed.status, 'finished');
+  const l = losses(dir);
+  assert.is(l.length, 24);
+  l.forEach((x, i) => assert.ok(Math.abs(x - full!.losses[i]) <= 1e-6 * Math.abs(x), `step ${i + 1}: ${x} vs ${full!.losses[i]}`));
+});
+
+test('resuming from a corrupted checkpoint is a clear error naming the file', async () => {
+  const dir = tmp();
+  await train(spec(), { out: dir, stopAfter: 2, out_stream: quiet, jsonOut: quiet });
+  const path = join(dir, 'checkpoint.safetensors');
+  const bytes = readFileSync(path);
+  bytes[bytes.length - 5] ^= 0xff;
+  writeFileSync(path, bytes);
+  try {
+    await train(undefined, { resume: dir, out_stream: quiet, jsonOut: quiet });
+    assert.unreachable('should throw');
+  } catch (err) {
+    assert.instance(err, CheckpointError);
+    assert.match((err as Error).message, path);
+  }
+});
+
+test('a diverging loss stops the run at its step and keeps the last good checkpoint', async () => {
+  const dir = tmp();
+  // Decay 1 at rate 100 multiplies every weight by −99 a step: they overflow within a few dozen steps.
+  const s = spec('optimizer.type=sgd', 'optimizer.lr=100', 'optimizer.weight_decay=1', 'optimizer.lr_scaling=none', 'train.epochs=30', 'train.checkpoint_every=1');
+  try {
+    await train(s, { out: dir, out_stream: quiet, jsonOut: quiet });
+    assert.unreachable('should throw');
+  } catch (err) {
+    assert.instance(err, DivergedError);
+    const step = (err as DivergedError).step;
+    assert.match((err as Error).message, `non-finite at step ${step}`);
+    const kept = readCheckpoint(join(dir, 'checkpoint.safetensors'));
+    assert.ok(Number(kept.metadata.step) < step && Number(kept.metadata.step) >= step - 2, `kept checkpoint of step ${kept.metadata.step}, diverged at ${step}`);
+    for (const [name, t] of Object.entries(kept.tensors)) assert.ok(t.data.every(Number.isFinite), `${name} is finite`);
+  }
+});
+
+test('the CLI runs a spec with --set overrides and prints the summary as JSON', () => {
+  const dir = tmp();
+  const run = spawnSync(process.execPath, ['bin/simclr-compile.js', 'run', SPEC, '--set', 'train.epochs=1', '--out', dir, '--json'], { encoding: 'utf8' });
+  assert.is(run.status, 0, run.stderr);
+  const lines = run.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  const summary = lines[lines.length - 1];
+  // 96 synthetic images at batch 16: one epoch is six steps.
+  assert.is(summary.total_steps, 6);
+  assert.is(lines.length, 7, 'six step lines and the summary');
+});
+
+test.run();
