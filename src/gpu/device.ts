@@ -1,7 +1,7 @@
 // Acquires the one WebGPU device a process uses, through Dawn (npm `webgpu`).
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 
 export interface AdapterSummary {
   vendor: string;
@@ -35,14 +35,13 @@ export class NoAdapterError extends Error {
   }
 }
 
-const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-
 /**
  * Lavapipe JIT-compiles every pipeline on first use (0.05–5 s each); Mesa's disk cache makes the
- * second run of the same kernels nearly free. It must be set before the Vulkan driver loads.
+ * second run of the same kernels nearly free. It lives in the user's cache folder, so every checkout
+ * and every run shares it, and must be set before the Vulkan driver loads.
  */
 export function useShaderCache(): string {
-  const dir = process.env.MESA_SHADER_CACHE_DIR ?? join(packageRoot, '.cache', 'mesa-shaders');
+  const dir = process.env.MESA_SHADER_CACHE_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'simclr-compile', 'mesa-shaders');
   mkdirSync(dir, { recursive: true });
   process.env.MESA_SHADER_CACHE_DIR = dir;
   process.env.MESA_SHADER_CACHE_MAX_SIZE ??= '2G';

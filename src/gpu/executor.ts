@@ -2,7 +2,8 @@
 // built once, and every dispatch of a step recorded into one command encoder; only the loss is read.
 import type { KernelGraph } from '../compiler/kernel-graph.js';
 import { getOp, type Attrs } from '../kernels/op.js';
-import type { Runtime } from './runtime.js';
+import { Rng } from '../data/rng.js';
+import { uniformWords, type Runtime } from './runtime.js';
 
 export interface ExecutorOptions {
   /** Initial values by name (views, params, state); others start from their fill or random bound. */
@@ -113,30 +114,15 @@ export class StepExecutor {
   }
 }
 
-/** The uniform layout of Runtime.uniform: 4-byte words, u32 unless typed f32, padded to 16 bytes. */
-function uniformWords(values: number[], types: ('u32' | 'f32')[] = []): ArrayBuffer {
-  const words = new ArrayBuffer(Math.max(16, Math.ceil((values.length * 4) / 16) * 16));
-  const u = new Uint32Array(words);
-  const f = new Float32Array(words);
-  values.forEach((v, i) => (types[i] === 'f32' ? (f[i] = v) : (u[i] = v >>> 0)));
-  return words;
-}
-
 function labelOf(graph: KernelGraph, shader: number): string {
   for (const k of graph.kernels) for (const d of k.dispatches) if (d.shader === shader) return d.label;
   return `shader ${shader}`;
 }
 
-/** U(±bound), seeded (mulberry32), so the same spec and seed start from the same weights. */
+/** U(±bound), seeded, so the same spec and seed start from the same weights. */
 function uniformInit(count: number, bound: number, seed: number): Float32Array {
-  let s = (seed * 0x9e3779b9) >>> 0;
+  const rng = new Rng((seed * 0x9e3779b9) >>> 0);
   const out = new Float32Array(count);
-  for (let i = 0; i < count; i++) {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = bound * (2 * (((t ^ (t >>> 14)) >>> 0) / 4294967296) - 1);
-  }
+  for (let i = 0; i < count; i++) out[i] = bound * (2 * rng.next() - 1);
   return out;
 }

@@ -97,14 +97,7 @@ export class Runtime {
 
   /** Shapes and scalars travel in uniforms so one pipeline serves every shape. */
   uniform(values: ArrayLike<number>, types: 'u32' | 'f32' | ('u32' | 'f32')[] = 'u32', label?: string): GPUBuffer {
-    const words = new ArrayBuffer(Math.max(16, Math.ceil((values.length * 4) / 16) * 16));
-    const u = new Uint32Array(words);
-    const f = new Float32Array(words);
-    for (let i = 0; i < values.length; i++) {
-      const type = Array.isArray(types) ? types[i] : types;
-      if (type === 'f32') f[i] = values[i];
-      else u[i] = values[i] >>> 0;
-    }
+    const words = uniformWords(values, types);
     const buffer = this.device.createBuffer({ size: words.byteLength, usage: UNIFORM, label });
     this.device.queue.writeBuffer(buffer, 0, words);
     return buffer;
@@ -195,6 +188,18 @@ function explicitLayout(device: GPUDevice, code: string, label: string): GPUPipe
   if (!entries.length) return 'auto';
   const group = device.createBindGroupLayout({ entries, label });
   return device.createPipelineLayout({ bindGroupLayouts: [group], label });
+}
+
+/** Uniform contents: 4-byte words, u32 unless typed f32, padded to a multiple of 16 bytes. */
+export function uniformWords(values: ArrayLike<number>, types: 'u32' | 'f32' | ('u32' | 'f32')[] = 'u32'): ArrayBuffer {
+  const words = new ArrayBuffer(Math.max(16, Math.ceil((values.length * 4) / 16) * 16));
+  const u = new Uint32Array(words);
+  const f = new Float32Array(words);
+  for (let i = 0; i < values.length; i++) {
+    if ((Array.isArray(types) ? types[i] : types) === 'f32') f[i] = values[i];
+    else u[i] = values[i] >>> 0;
+  }
+  return words;
 }
 
 export function align4(bytes: number): number {

@@ -383,8 +383,8 @@ interface WeightTile {
   vecs: number;
 }
 
-/** ∂y's loads are the same for every lane of a channel block, so channels are cheap. */
-const weightTileFor = (target: Target): WeightTile => (target.isSoftware ? { taps: 8, vecs: 2 } : { taps: 4, vecs: 1 });
+/** Each row loads ∂y once per output channel and x once per tap; on lavapipe 16 taps × 8 channels did best. */
+const weightTileFor = (target: Target): WeightTile => (target.isSoftware ? { taps: 16, vecs: 2 } : { taps: 4, vecs: 1 });
 
 /**
  * Partial ∂w[o, tap] over one chunk (`p.aux` rows) of the N·OH·OW rows of the implicit GEMM:

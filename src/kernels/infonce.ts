@@ -44,18 +44,29 @@ const MAX_PRIVATE_QUADS = 64;
 export function variant(g: Geometry, attrs: InfonceAttrs, target: Target): Variant {
   if (attrs.half && !target.hasF16) throw new Error('infonce: half inputs need an adapter with shader-f16');
   const dq = Math.ceil(g.d / 4);
-  // Two capacities keep the number of distinct pipelines small across widths.
-  const quads = dq > MAX_PRIVATE_QUADS ? 0 : dq > 16 ? MAX_PRIVATE_QUADS : 16;
-  const base = { vec4: g.d % 4 === 0, half: !!attrs.half, quads };
-  // Lavapipe: 8 rows per thread amortise the key loads (gathers there) over 32 dot products.
-  // Discrete GPUs: one row per thread for occupancy; the keys, the same across a warp, broadcast.
-  return target.isSoftware ? { ...base, ra: 8, rk: 4, wg: 16 } : { ...base, ra: 1, rk: 4, wg: 64 };
+  const stream = dq > MAX_PRIVATE_QUADS;
+  const vec4 = g.d % 4 === 0;
+  const half = !!attrs.half;
+  if (target.isSoftware) {
+    // 8 rows per thread amortise each key load (a gather on lavapipe) over 32 dot products; one
+    // private capacity for every width, since each distinct pipeline costs seconds of JIT there.
+    // Rows that stream spend their time in storage traffic, not in the tile: 4 rows compile faster.
+    return stream ? { vec4, half, quads: 0, ra: 4, rk: 4, wg: 16 } : { vec4, half, quads: MAX_PRIVATE_QUADS, ra: 8, rk: 4, wg: 16 };
+  }
+  // Discrete GPUs: one row per thread for occupancy, the keys (the same across a warp) broadcast,
+  // and private arrays no larger than D needs (they live in registers).
+  const quads = stream ? 0 : dq > 16 ? MAX_PRIVATE_QUADS : 16;
+  return { vec4, half, quads, ra: 1, rk: 4, wg: 64 };
 }
 
-function checkBuffers(g: Geometry, target: Target): void {
+/** The binding of z and the widest dispatch (the norms pass, one row per thread) must fit the adapter. */
+function checkLimits(g: Geometry, v: Variant, target: Target): void {
   const bytes = g.m * Math.ceil(g.d / 4) * 16;
   if (bytes > target.maxStorageBufferBindingSize) {
     throw new Error(`infonce: z of ${g.m}×${g.d} needs ${bytes} bytes in one binding; the adapter allows ${target.maxStorageBufferBindingSize}`);
+  }
+  if (ceilDiv(g.m, v.wg) > target.maxWorkgroupsPerDimension) {
+    throw new Error(`infonce: ${g.m} rows need more than the adapter's ${target.maxWorkgroupsPerDimension} workgroups per dispatch`);
   }
 }
 
@@ -94,7 +105,7 @@ defineOp<InfonceAttrs>({
       const i = off + a;
       const row: number[] = [];
       for (let j = 0; j < m; j++) if (j !== i) row.push(similarity(u, d, i, j, temperature));
-      const mx = Math.max(...row);
+      const mx = row.reduce((a, b) => Math.max(a, b), -Infinity);
       lse[a] = mx + Math.log(row.reduce((acc, s) => acc + Math.exp(s - mx), 0));
       total += lse[a] - similarity(u, d, i, (i + m / 2) % m, temperature);
     }
@@ -102,8 +113,8 @@ defineOp<InfonceAttrs>({
   },
   kernel: (shapes, attrs, target) => {
     const g = geometry(shapes, attrs);
-    checkBuffers(g, target);
     const v = variant(g, attrs, target);
+    checkLimits(g, v, target);
     const p = params(g);
     return {
       programs: [
@@ -166,8 +177,8 @@ defineOp<InfonceAttrs>({
   },
   kernel: ([z], attrs, target) => {
     const g = geometry([z], attrs);
-    checkBuffers(g, target);
     const v = variant(g, attrs, target);
+    checkLimits(g, v, target);
     const code = backwardWgsl(v);
     const groups: [number] = [ceilDiv(g.m, v.ra * v.wg)];
     const bindings = ['in:0', 'in:2', 'in:1', 'in:3', 'out:0'];

@@ -4,7 +4,7 @@
 // pass, their gradient accumulators) into private arrays once: on lavapipe that turns per-lane
 // gathers from storage into plain vector loads, and the keys, the same for every lane, into
 // broadcasts. Shapes travel in the uniform, so one pipeline per variant serves every N, temperature
-// and anchor block; D only picks the private arrays' capacity (a power of two).
+// and anchor block; D only picks whole quads or not, and the private arrays' capacity.
 
 export interface Variant {
   /** D is a multiple of 4: rows are read as whole vec4s; otherwise scalars, zero-padded to a quad. */

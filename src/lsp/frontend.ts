@@ -2,14 +2,13 @@
 // for cursor context, its printer for formatting, its reference resolution for go-to-definition,
 // and the schema it validates with. Nothing here parses specs a second way.
 import { readFileSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { formatSpec, hasErrors, loadSpecText, resolvePresetPath, stdlibPresets, type Diagnostic } from '../spec/index.js';
+import { join } from 'node:path';
+import { packageRoot } from '../spec/references.js';
+import { formatSource, loadSpecText, resolvePresetPath, stdlibPresets, type Diagnostic } from '../spec/index.js';
 import * as tokens from '../spec/tokens.js';
 import { SchemaDocs } from './schema-docs.js';
 import type { SpecToken, TokenKind } from './simclr-context.js';
 
-const packageRoot = fileURLToPath(new URL('../../../', import.meta.url));
 
 export type { Diagnostic };
 /** Reads a referenced file from the editor's buffers (undefined: from disk). */
@@ -22,17 +21,7 @@ export function checkText(text: string, fileName: string, readText?: ReadText): 
 
 /** The text `fmt` would print, or undefined when the spec has errors. */
 export function formatText(text: string, fileName: string, syntax: 'simclr' | 'yaml', readText?: ReadText): string | undefined {
-  const loaded = loadSpecText(text, fileName, { readText });
-  if (loaded.input === undefined || hasErrors(loaded.diagnostics)) return undefined;
-  return syntax === 'yaml' ? modeline(text, fileName) + formatSpec(loaded.input, 'yaml') : formatSpec(loaded.input, 'simclr');
-}
-
-/** YAML starts with the schema modeline, as `fmt` writes it: the file's own, else one pointing at grammar/. */
-function modeline(text: string, fileName: string): string {
-  const own = /^#\s*yaml-language-server:.*$/m.exec(text.slice(0, 2000));
-  if (own) return own[0] + '\n';
-  const schema = relative(dirname(fileName), join(packageRoot, 'grammar', 'simclr.schema.json')).split('\\').join('/');
-  return `# yaml-language-server: $schema=${schema}\n`;
+  return formatSource(text, fileName, syntax, { readText }).text;
 }
 
 const KINDS = new Map<unknown, TokenKind>([

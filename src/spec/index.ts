@@ -2,6 +2,7 @@
 // print one back as `.simclr` or YAML, and find where a field was written.
 export { loadSpecFile, loadSpecText, sourceRange, specComments, type LoadOptions, type LoadResult, type SpecSources } from './load.js';
 export { formatSpec, type Syntax } from './format.js';
+export { formatSource, type FormatResult } from './format-source.js';
 export type { Comments } from './comments.js';
 export { formatDiagnostic, hasErrors, type Diagnostic, type Loc, type Position, type Range } from './diagnostic.js';
 export { CODES, type Code } from './codes.js';

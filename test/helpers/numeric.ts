@@ -1,4 +1,5 @@
 import * as assert from 'uvu/assert';
+import { Rng } from '../../src/data/rng.js';
 
 /** Max element-wise error relative to the reference's largest magnitude (scale-aware, robust near 0). */
 export function relError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
@@ -19,16 +20,10 @@ export function assertClose(actual: ArrayLike<number>, expected: ArrayLike<numbe
   assert.ok(err <= tol, `${what}: relative error ${err.toExponential(2)} > ${tol}`);
 }
 
-/** Deterministic uniform numbers in [lo, hi) (mulberry32), so failures reproduce. */
+/** Deterministic uniform numbers in [lo, hi), so failures reproduce. */
 export function randoms(count: number, seed: number, lo = -1, hi = 1): Float64Array {
-  let s = seed >>> 0;
+  const rng = new Rng(seed);
   const out = new Float64Array(count);
-  for (let i = 0; i < count; i++) {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = lo + (hi - lo) * (((t ^ (t >>> 14)) >>> 0) / 4294967296);
-  }
+  for (let i = 0; i < count; i++) out[i] = lo + (hi - lo) * rng.next();
   return out;
 }

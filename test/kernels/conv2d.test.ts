@@ -27,7 +27,7 @@ test('conv2d_grad_input: the GPU tile variant', () => op('conv2d_grad_input', [[
 test('conv2d_grad_weight: stride 2, padding 1', () => op('conv2d_grad_weight', [[3, 5, 7, 7], [3, 6, 4, 4]], { stride: 2, padding: 1, kernel_size: [3, 3] }));
 // 800 rows of the implicit GEMM in 4 chunks of 200: chunks end inside images.
 test('conv2d_grad_weight: reduction split into chunks', () => op('conv2d_grad_weight', [[2, 1, 20, 20], [2, 10, 20, 20]], { padding: 1, kernel_size: [3, 3] }));
-// 144 taps in 18 blocks of 8, 2 chunks of 150 rows: invocations 18–35 take the second chunk.
+// 144 taps over several tap blocks, and 2 chunks of 150 rows: later invocations take the second chunk.
 test('conv2d_grad_weight: many taps, two chunks', () => op('conv2d_grad_weight', [[3, 16, 10, 10], [3, 5, 10, 10]], { padding: 1, kernel_size: [3, 3] }));
 test('conv2d_grad_weight: the GPU tile variant, 4 chunks', () => op('conv2d_grad_weight', [[2, 1, 20, 20], [2, 10, 20, 20]], { padding: 1, kernel_size: [3, 3] }, { isSoftware: false }));
 test('conv2d_grad_weight: unequal strides, non-square kernel', () => op('conv2d_grad_weight', [[2, 3, 8, 6], [2, 5, 3, 7]], { stride: [2, 1], padding: [0, 1], kernel_size: [3, 2] }));

@@ -145,7 +145,7 @@ test('f16 inputs: exact on the rounded inputs (1e-5), within 5e-3 of the golden 
     return;
   }
   const { cases } = golden<{ cases: GoldenCase[] }>('ntxent.json');
-  for (const c of cases.filter((k) => k.n === 16 || k.n === 33)) {
+  for (const c of cases.filter((k) => k.n === 16)) {
     const shape = [2 * c.n, c.d];
     const a = { ...attrs, temperature: c.temperature };
     const bits = Uint16Array.from(c.z, halfBits);

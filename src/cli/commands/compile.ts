@@ -6,7 +6,8 @@ import { formatSummary, summarize, writeCompiled } from '../../compiler/output.j
 import { resolveTarget, type TargetChoice } from '../../compiler/targets.js';
 import { ShapeError } from '../../ir/graph.js';
 import { optimizerFor } from '../../ir/optimizer.js';
-import { formatDiagnostic, hasErrors, loadSpecFile, sourceRange } from '../../spec/index.js';
+import { sourceRange } from '../../spec/index.js';
+import { addSetOption, loadOrReport } from '../spec-arg.js';
 
 interface CompileFlags {
   out: string;
@@ -18,7 +19,7 @@ interface CompileFlags {
 }
 
 export function registerCompile(program: Command): void {
-  program
+  addSetOption(program
     .command('compile')
     .description("compile a spec's training step (forward, backward, optimizer) into WGSL kernels with a planned memory layout")
     .argument('<spec>', '.simclr or .yml spec file')
@@ -26,15 +27,10 @@ export function registerCompile(program: Command): void {
     .option('--batch <n>', 'images per view (default: the spec’s train.batch_size)')
     .option('--target <kind>', 'plan kernels for: auto (the adapter found), software, discrete', 'auto')
     .option('--no-fuse', 'one kernel per graph node (no fusion)')
-    .option('--set <key=value>', 'override a spec field (repeatable)', (v: string, all: string[]) => [...all, v], [])
     .option('--json', 'print the summary as one JSON object')
-    .action(async (file: string, flags: CompileFlags) => {
-      const loaded = loadSpecFile(file, { set: flags.set });
-      for (const d of loaded.diagnostics) console.error(formatDiagnostic(d));
-      if (!loaded.spec || hasErrors(loaded.diagnostics)) {
-        process.exitCode = 1;
-        return;
-      }
+  ).action(async (file: string, flags: CompileFlags) => {
+      const loaded = loadOrReport(file, flags.set);
+      if (!loaded) return;
       const spec = loaded.spec;
       const batch = flags.batch ? Number(flags.batch) : spec.train.batch_size;
       if (!Number.isInteger(batch) || batch < 1) throw new Error(`--batch must be a positive integer, got ${flags.batch}`);

@@ -1,10 +1,8 @@
 // `simclr-compile fmt FILE`: the spec in canonical layout, in its own syntax or converted with --to;
 // `extends`, `use` and comments stay. YAML output starts with the modeline editors validate by.
-import { readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { formatSpec, specComments } from '../../spec/index.js';
-import { packageRoot } from '../../spec/references.js';
+import { formatDiagnostic, formatSource } from '../../spec/index.js';
 import { addSetOption, loadOrReport } from '../spec-arg.js';
 
 type Syntax = 'simclr' | 'yaml';
@@ -21,17 +19,16 @@ export function registerFmt(program: Command): void {
     const own: Syntax = /\.ya?ml$/i.test(file) ? 'yaml' : 'simclr';
     const to = (opts.to ?? own) as Syntax;
     if (to !== 'simclr' && to !== 'yaml') throw new Error(`--to must be simclr or yaml, got '${opts.to}'`);
-    const loaded = loadOrReport(file, opts.set);
-    if (!loaded?.input) return;
     const target = to === own ? file : file.replace(/\.(simclr|ya?ml)$/i, '') + (to === 'yaml' ? '.yml' : '.simclr');
-    const comments = specComments(readFileSync(file, 'utf8'), file);
-    const text = to === 'yaml' ? modeline(target) + formatSpec(loaded.input, 'yaml', comments) : formatSpec(loaded.input, 'simclr', comments);
+    // An unreadable file is reported by the loader, as every command reports it.
+    if (!existsSync(file)) return void loadOrReport(file, opts.set);
+    const { text, diagnostics } = formatSource(readFileSync(file, 'utf8'), file, to, { set: opts.set, target });
+    for (const d of diagnostics) console.error(formatDiagnostic(d));
+    if (text === undefined) {
+      process.exitCode = 1;
+      return;
+    }
     if (opts.write) writeFileSync(target, text);
     else process.stdout.write(text);
   });
-}
-
-function modeline(target: string): string {
-  const schema = relative(dirname(target), join(packageRoot, 'grammar', 'simclr.schema.json')).split('\\').join('/');
-  return `# yaml-language-server: $schema=${schema}\n`;
 }

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { compileAugment, formatPipelines, renderPreview, type AugmentSpec } from '../../augment/index.js';
 import { openDataset, takeFirst, type DataSection } from '../../data/index.js';
 import { runtime } from '../../gpu/runtime.js';
-import { formatDiagnostic, hasErrors, loadSpecFile } from '../../spec/index.js';
+import { addSetOption, loadOrReport } from '../spec-arg.js';
 
 export interface ShowAugsOptions {
   n: number;
@@ -49,7 +49,7 @@ function count(flag: string, value: string, min: number): number {
 }
 
 export function registerShowAugs(program: Command): void {
-  program
+  addSetOption(program
     .command('show-augs')
     .description("draw a PNG grid of source images and their two augmented views (the spec's augment section)")
     .argument('<spec>', '.simclr or .yml spec file')
@@ -57,14 +57,9 @@ export function registerShowAugs(program: Command): void {
     .option('--out <file>', 'PNG to write', 'augs.png')
     .option('--print', 'print the resolved pipelines and the passes they compile to')
     .option('--seed <s>', "augmentation seed (default: the spec's train.seed)")
-    .option('--set <key=value>', 'override a spec field (repeatable)', (v: string, all: string[]) => [...all, v], [])
-    .action(async (file: string, flags: ShowAugsFlags) => {
-      const loaded = loadSpecFile(file, { set: flags.set });
-      for (const d of loaded.diagnostics) console.error(formatDiagnostic(d));
-      if (!loaded.spec || hasErrors(loaded.diagnostics)) {
-        process.exitCode = 1;
-        return;
-      }
+  ).action(async (file: string, flags: ShowAugsFlags) => {
+      const loaded = loadOrReport(file, flags.set);
+      if (!loaded) return;
       const seed = flags.seed === undefined ? loaded.spec.train.seed : count('--seed', flags.seed, 0);
       const lines = await showAugs(loaded.spec, { n: count('--n', flags.n, 1), out: flags.out, print: !!flags.print, seed });
       for (const line of lines) console.log(line);
