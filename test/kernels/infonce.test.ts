@@ -4,17 +4,9 @@ import { getOp, numel, type Attrs, type Shape, type Target } from '../../src/ker
 import { runtime } from '../../src/gpu/runtime.js';
 import { recordPlan } from '../../src/gpu/execute.js';
 import { checkGrad, checkOp, cpuGrad, runOnGpu } from '../helpers/check-op.js';
-import { golden } from '../helpers/golden.js';
+import { golden, type NtxentCase } from '../helpers/golden.js';
 import { assertClose, randoms } from '../helpers/numeric.js';
 
-interface GoldenCase {
-  n: number;
-  d: number;
-  temperature: number;
-  z: number[];
-  loss: number;
-  grad: number[];
-}
 
 const f64 = (x: ArrayLike<number>) => Float64Array.from(x);
 
@@ -28,7 +20,7 @@ async function lossAndGrad(z: Float64Array, shape: Shape, attrs: Attrs, target: 
 const rel = (a: number, b: number) => Math.abs(a - b) / Math.abs(b);
 
 test('golden ntxent.json: loss and ∂L/∂z within 1e-5 of PyTorch float64', async () => {
-  const { cases } = golden<{ cases: GoldenCase[] }>('ntxent.json');
+  const { cases } = golden<{ cases: NtxentCase[] }>('ntxent.json');
   assert.ok(cases.length >= 6, 'golden cases');
   for (const c of cases) {
     const { loss, grad } = await lossAndGrad(f64(c.z), [2 * c.n, c.d], { temperature: c.temperature });
@@ -39,7 +31,7 @@ test('golden ntxent.json: loss and ∂L/∂z within 1e-5 of PyTorch float64', as
 });
 
 test('the discrete-GPU tile shape (chosen when the adapter is not software) gives the same golden results', async () => {
-  const { cases } = golden<{ cases: GoldenCase[] }>('ntxent.json');
+  const { cases } = golden<{ cases: NtxentCase[] }>('ntxent.json');
   for (const c of cases.filter((k) => k.n === 33 || k.n === 64)) {
     const { loss, grad } = await lossAndGrad(f64(c.z), [2 * c.n, c.d], { temperature: c.temperature }, { isSoftware: false });
     assert.ok(rel(loss, c.loss) <= 1e-5, `N=${c.n} loss ${loss} vs ${c.loss}`);
@@ -144,7 +136,7 @@ test('f16 inputs: exact on the rounded inputs (1e-5), within 5e-3 of the golden 
     assert.throws(() => getOp('infonce').kernel([[8, 4]], attrs, rt.target), /shader-f16/);
     return;
   }
-  const { cases } = golden<{ cases: GoldenCase[] }>('ntxent.json');
+  const { cases } = golden<{ cases: NtxentCase[] }>('ntxent.json');
   for (const c of cases.filter((k) => k.n === 16)) {
     const shape = [2 * c.n, c.d];
     const a = { ...attrs, temperature: c.temperature };

@@ -1,20 +1,12 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { checkGrad, checkOp, runOnGpu } from '../helpers/check-op.js';
-import { golden } from '../helpers/golden.js';
+import { golden, type NtxentCase } from '../helpers/golden.js';
 import { assertClose, randoms } from '../helpers/numeric.js';
 
-interface Case {
-  n: number;
-  d: number;
-  temperature: number;
-  z: number[];
-  loss: number;
-  grad: number[];
-}
 
 // Every golden case: the largest (2N = 256) is a 256×256 similarity matrix, small for lavapipe.
-for (const c of golden<{ cases: Case[] }>('ntxent.json').cases) {
+for (const c of golden<{ cases: NtxentCase[] }>('ntxent.json').cases) {
   test(`ntxent N=${c.n} D=${c.d} τ=${c.temperature}: loss and ∂z equal PyTorch's within 1e-5`, async () => {
     const shape = [2 * c.n, c.d];
     const attrs = { temperature: c.temperature };

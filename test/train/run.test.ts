@@ -2,7 +2,7 @@
 // a diverging loss, and the CLI's --set.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,13 +22,13 @@ function spec(...set: string[]): ResolvedSpec {
   return loaded.spec!;
 }
 
-const losses = (dir: string) => readMetrics(join(dir, 'metrics.jsonl')).map((r) => Number(r.loss));
+const losses = (dir: string) => readMetrics(join(dir, 'metrics.jsonl')).filter((r) => 'loss' in r).map((r) => Number(r.loss));
 
 let full: { dir: string; losses: number[] } | undefined;
 
 test('the loss falls over two dozen steps, and the run folder holds what the docs promise', async () => {
   const dir = tmp();
-  const result = await train(spec(), { out: dir, out_stream: quiet, jsonOut: quiet });
+  const result = await train(spec('eval.knn.every=2'), { out: dir, out_stream: quiet, jsonOut: quiet });
   const l = losses(dir);
   assert.is(l.length, 24);
   const first = (l[0] + l[1] + l[2] + l[3]) / 4;
@@ -47,9 +47,25 @@ test('the loss falls over two dozen steps, and the run folder holds what the doc
   const record = readMetrics(join(dir, 'metrics.jsonl'))[5];
   for (const key of ['step', 'epoch', 'loss', 'lr', 'images_per_s', 'eta_s']) assert.type(record[key], 'number', `metrics ${key}`);
   for (const file of ['spec.json', 'checkpoint.safetensors', 'init.safetensors', 'curves.png', 'augs.png']) assert.ok(existsSync(join(dir, file)), file);
+  const evaluations = readMetrics(join(dir, 'metrics.jsonl')).filter((r) => 'knn_top1' in r);
+  assert.equal(evaluations.map((r) => r.epoch), [2, 4], 'kNN every 2 epochs, and at the end');
+  assert.is(evaluations[1].knn_top1, summary.knn_top1);
   const curves = decode(readFileSync(join(dir, 'curves.png')));
-  assert.ok(curves.width > 100 && curves.height > 100);
+  assert.is(curves.height, 900, 'loss, learning rate and evaluation panels');
   full = { dir, losses: l };
+});
+
+test('eval re-evaluates a finished run with overrides', () => {
+  assert.ok(full, 'needs the first test');
+  const run = spawnSync(process.execPath, ['bin/simclr-compile.js', 'eval', full.dir, '--set', 'eval.knn.k=3', '--set', 'eval.linear=false', '--json'], { encoding: 'utf8' });
+  assert.is(run.status, 0, run.stderr);
+  const result = JSON.parse(run.stdout.trim().split('\n').pop()!);
+  for (const which of ['trained', 'random_init']) {
+    assert.ok(result[which].knn_top1 >= 0 && result[which].knn_top1 <= 1, `${which} knn`);
+    assert.is(result[which].linear_top1, undefined, 'the probe was switched off');
+  }
+  assert.match(run.stderr, /knn \(k=3\)/);
+  assert.ok(existsSync(join(full.dir, 'eval.json')));
 });
 
 test('stopping and resuming gives the same losses as the uninterrupted run', async () => {
@@ -107,6 +123,22 @@ test('the CLI runs a spec with --set overrides and prints the summary as JSON', 
   // 96 synthetic images at batch 16: one epoch is six steps.
   assert.is(summary.total_steps, 6);
   assert.is(lines.length, 7, 'six step lines and the summary');
+});
+
+test('Ctrl-C finishes the step, writes a checkpoint and exits with 130', async () => {
+  const dir = tmp();
+  const child = spawn(process.execPath, ['bin/simclr-compile.js', 'run', SPEC, '--set', 'train.epochs=50', '--out', dir, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  // Interrupt once the first step has been logged: training is under way.
+  await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
+  child.kill('SIGINT');
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  assert.is(code, 130, stderr);
+  assert.match(stderr, /interrupted after step \d+; checkpoint written/);
+  const kept = readCheckpoint(join(dir, 'checkpoint.safetensors'));
+  assert.ok(Number(kept.metadata.step) >= 1 && Number(kept.metadata.step) < 300, `checkpoint of step ${kept.metadata.step}`);
+  assert.not.ok(existsSync(join(dir, 'summary.json')), 'no summary for an unfinished run');
 });
 
 test.run();
