@@ -4,6 +4,7 @@ import { getOp, numel, type Attrs, type KernelPlan, type Shape } from '../kernel
 import { recordPlan } from '../gpu/execute.js';
 import { runtime, type Runtime } from '../gpu/runtime.js';
 import { measure, round, type BenchSuite } from './measure.js';
+import { loadTf } from './tfjs.js';
 
 const D = 128;
 const TEMPERATURE = 0.07;
@@ -97,26 +98,6 @@ async function gpuImpl(op: string, n2: number, repeats: number): Promise<Result>
     await rt.sync();
   };
   return timed(once, repeats, bytes);
-}
-
-type Tf = typeof import('@tensorflow/tfjs');
-
-let tfReady: Promise<Tf> | undefined;
-
-/** TensorFlow.js on its own device of the same Dawn adapter (it looks for navigator.gpu). */
-function loadTf(): Promise<Tf> {
-  tfReady ??= (async () => {
-    await runtime(); // assigns the webgpu globals
-    const webgpu = await import('webgpu');
-    Object.defineProperty(globalThis, 'navigator', { value: { gpu: webgpu.create([]) }, configurable: true });
-    // The union package's Node build is the one that registers tfjs-core's gradients.
-    const tf = await import('@tensorflow/tfjs');
-    await import('@tensorflow/tfjs-backend-webgpu');
-    if (!(await tf.setBackend('webgpu'))) throw new Error('TensorFlow.js could not start its webgpu backend');
-    await tf.ready();
-    return tf;
-  })();
-  return tfReady;
 }
 
 async function tfImpl(n2: number, repeats: number): Promise<Result> {

@@ -1,0 +1,227 @@
+// `bench train`: images/s of one SimCLR training step (forward, backward, optimizer update) of the
+// stdlib small convnet with its projector and NT-Xent loss, compiled by this project and, in the same
+// run on the same Dawn adapter, the same model and step in TensorFlow.js on webgpu. Both start from
+// the same weights and see the same fixed views, so the first step's loss must agree: a faster
+// number for a different function would be no comparison. Augmentation is left out on both sides.
+import type { LayersModel, SymbolicTensor } from '@tensorflow/tfjs';
+import type { Scalar, Tensor } from '@tensorflow/tfjs-core';
+import { compile } from '../compiler/compile.js';
+import { StepExecutor } from '../gpu/executor.js';
+import { runtime } from '../gpu/runtime.js';
+import { optimizerFor } from '../ir/optimizer.js';
+import { formatDiagnostic, loadSpecText, type ResolvedSpec } from '../spec/index.js';
+import { measure, round, type BenchSuite } from './measure.js';
+import { loadTf, type Tf } from './tfjs.js';
+
+const SPEC = `name: "bench-train"
+encoder { use small_convnet }
+loss { temperature: 0.1 }
+optimizer: adamw { lr: 1e-3, weight_decay: 1e-4 }
+train { batch_size: 256, steps: 1, seed: 0 }
+`;
+
+const SEED = 0;
+
+// A type, not an interface, so a row is a Record<string, unknown> for the shared emit.
+export type TrainRow = {
+  bench: 'train';
+  impl: 'simclr-compile' | 'tfjs-webgpu';
+  batch: number;
+  images_per_s: number;
+  median_ms: number;
+  /** The loss of the first step, at the shared initial weights. */
+  first_loss: number;
+};
+
+export interface TrainBenchOptions {
+  /** Images per view; the step sees two views, 2·batch rows. */
+  batch: number;
+  repeats: number;
+}
+
+/** The bench's spec at `batch` images per view: the stdlib small convnet and the default projector. */
+export function trainSpec(batch: number): ResolvedSpec {
+  const loaded = loadSpecText(SPEC, 'bench-train.simclr', { set: [`train.batch_size=${batch}`] });
+  if (!loaded.spec) throw new Error(`the bench spec does not load:\n${loaded.diagnostics.map((d) => formatDiagnostic(d)).join('\n')}`);
+  return loaded.spec;
+}
+
+/** Fixed views in [-1, 1), [2·batch, 1, size, size] (an LCG: the bench needs the same data each run, not statistics). */
+export function fixedViews(batch: number, size: number): Float32Array {
+  let s = 2024;
+  return Float32Array.from({ length: 2 * batch * size * size }, () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 31 - 1;
+  });
+}
+
+interface Side {
+  /** One training step on the fixed views, waiting for its loss. */
+  step(): Promise<number>;
+  dispose(): void;
+}
+
+async function compiledSide(spec: ResolvedSpec, batch: number, views: Float32Array): Promise<{ side: Side; weights: Map<string, Float32Array> }> {
+  const rt = await runtime();
+  const compiled = compile({ ...spec, optimizer: optimizerFor(spec.optimizer, batch) }, { target: rt.target, batch });
+  const executor = await StepExecutor.create(rt, compiled.kernels, { seed: SEED });
+  executor.write('views', views);
+  const weights = new Map<string, Float32Array>();
+  for (const b of executor.graph.buffers) if (b.kind === 'param' && b.name) weights.set(b.name, await executor.read(b.name));
+  const side: Side = {
+    async step() {
+      executor.record();
+      return (await executor.read('loss'))[0];
+    },
+    dispose: () => executor.destroy(),
+  };
+  return { side, weights };
+}
+
+/**
+ * The spec's encoder and projector as a tf.layers model on NHWC images, each layer named after the
+ * parameter path it mirrors so the compiled side's weights can be copied in by name.
+ */
+function tfModel(tf: Tf, spec: ResolvedSpec): LayersModel {
+  const size = spec.augment.size;
+  const input = tf.input({ shape: [size, size, spec.encoder.in_channels] });
+  let x: SymbolicTensor = input;
+  spec.encoder.layers.forEach((layer, k) => {
+    const name = `encoder.layers.${k}`;
+    switch (layer.type) {
+      case 'conv':
+        if (layer.padding !== Math.floor(layer.kernel / 2) || layer.stride !== 1) throw new Error(`${name}: only stride-1 'same' convolutions have a tf.layers twin here`);
+        x = tf.layers.conv2d({ name, filters: layer.out, kernelSize: layer.kernel, padding: 'same', useBias: layer.bias }).apply(x) as typeof x;
+        break;
+      case 'batchnorm':
+        // Keras keeps `momentum` of the old running value; PyTorch's momentum is the new value's share.
+        x = tf.layers.batchNormalization({ name, epsilon: layer.eps, momentum: 1 - layer.momentum }).apply(x) as typeof x;
+        break;
+      case 'relu':
+        x = tf.layers.reLU().apply(x) as typeof x;
+        break;
+      case 'maxpool':
+        if (layer.padding !== 0) throw new Error(`${name}: only unpadded max pooling has a tf.layers twin here`);
+        x = tf.layers.maxPooling2d({ poolSize: layer.kernel, strides: layer.stride, padding: 'valid' }).apply(x) as typeof x;
+        break;
+      default:
+        throw new Error(`${name}: a ${layer.type} layer has no tf.layers twin in this bench`);
+    }
+  });
+  if (spec.encoder.pool !== 'cat_avg_max') throw new Error(`encoder.pool ${spec.encoder.pool}: the bench mirrors cat_avg_max only`);
+  const avg = tf.layers.globalAveragePooling2d({}).apply(x) as typeof x;
+  const max = tf.layers.globalMaxPooling2d({}).apply(x) as typeof x;
+  let h = tf.layers.concatenate({ axis: -1 }).apply([avg, max]) as typeof x;
+  const p = spec.projector;
+  if (!p.batchnorm) throw new Error('the bench mirrors a projector with batchnorm only');
+  let index = 0;
+  for (let k = 0; k < p.layers - 1; k++) {
+    h = tf.layers.dense({ name: `projector.${index++}`, units: p.hidden, useBias: false }).apply(h) as typeof x;
+    // The compiled projector's BatchNorm has no spec fields: eps 1e-5 and PyTorch momentum 0.1.
+    h = tf.layers.batchNormalization({ name: `projector.${index++}`, epsilon: 1e-5, momentum: 0.9 }).apply(h) as typeof x;
+    h = tf.layers.reLU().apply(h) as typeof x;
+    index++; // the relu's place in the compiled side's nn.Sequential numbering
+  }
+  const z = tf.layers.dense({ name: `projector.${index}`, units: p.out, useBias: true }).apply(h) as typeof x;
+  return tf.model({ inputs: input, outputs: z });
+}
+
+/** Copies the compiled side's weights: conv OIHW → HWIO, linear [out, in] → [in, out], BatchNorm as is. */
+function copyWeights(tf: Tf, model: LayersModel, weights: Map<string, Float32Array>): void {
+  for (const layer of model.layers) {
+    const values = layer.getWeights();
+    if (values.length === 0) continue;
+    const own = (suffix: string) => {
+      const data = weights.get(`${layer.name}.${suffix}`);
+      if (!data) throw new Error(`no compiled parameter ${layer.name}.${suffix} for the tf.layers model`);
+      return data;
+    };
+    const cls = layer.getClassName();
+    let next: Tensor[];
+    if (cls === 'Conv2D') {
+      const [kh, kw, cin, cout] = values[0].shape;
+      next = [tf.tidy(() => tf.tensor4d(own('weight'), [cout, cin, kh, kw]).transpose([2, 3, 1, 0]))];
+      if (values.length > 1) next.push(tf.tensor1d(own('bias')));
+    } else if (cls === 'Dense') {
+      const [cin, cout] = values[0].shape;
+      next = [tf.tidy(() => tf.tensor2d(own('weight'), [cout, cin]).transpose())];
+      if (values.length > 1) next.push(tf.tensor1d(own('bias')));
+    } else if (cls === 'BatchNormalization') {
+      // gamma, beta, then the running statistics, which start like the compiled side's (0 and 1).
+      next = [tf.tensor1d(own('weight')), tf.tensor1d(own('bias')), tf.zerosLike(values[2]), tf.onesLike(values[3])];
+    } else {
+      throw new Error(`a ${cls} layer with weights has no compiled twin`);
+    }
+    layer.setWeights(next);
+    // getWeights hands back the variables themselves, so only the copies are disposed.
+    for (const t of next) t.dispose();
+  }
+}
+
+async function tfjsSide(spec: ResolvedSpec, batch: number, views: Float32Array, weights: Map<string, Float32Array>): Promise<Side> {
+  const tf = await loadTf();
+  const size = spec.augment.size;
+  const channels = spec.encoder.in_channels;
+  const model = tfModel(tf, spec);
+  copyWeights(tf, model, weights);
+  // NHWC is what the webgpu backend's convolutions read; converted once, outside the timed step.
+  const x = tf.tidy(() => tf.tensor4d(views, [2 * batch, channels, size, size]).transpose([0, 2, 3, 1]));
+  const n2 = 2 * batch;
+  const temperature = spec.loss.temperature;
+  const mask = tf.tidy(() => tf.mul(tf.eye(n2), -1e9));
+  const ntxent = (z: Tensor): Scalar => {
+    const u = tf.div(z, tf.maximum(tf.norm(z, 'euclidean', 1, true), 1e-12));
+    const logits = tf.add(tf.div(tf.matMul(u, u, false, true), temperature), mask);
+    const positives = tf.concat([tf.slice(u, [batch, 0], [batch, -1]), tf.slice(u, [0, 0], [batch, -1])]);
+    const positive = tf.div(tf.sum(tf.mul(u, positives), 1), temperature);
+    return tf.mean(tf.sub(tf.logSumExp(logits, 1), positive)) as Scalar;
+  };
+  const o = optimizerFor(spec.optimizer, batch);
+  const [beta1, beta2] = o.betas ?? [0.9, 0.999];
+  const optimizer = tf.train.adam(o.lr, beta1, beta2, o.eps ?? 1e-8);
+  const decay = 1 - o.lr * (o.weight_decay ?? 0);
+  return {
+    async step() {
+      const loss = optimizer.minimize(() => ntxent(model.apply(x, { training: true }) as Tensor), true)!;
+      // AdamW's decoupled weight decay, which tf.train.adam leaves out; the compiled step decays every parameter too.
+      tf.tidy(() => {
+        for (const w of model.trainableWeights) w.write(tf.mul(w.read(), decay));
+      });
+      const value = (await loss.data())[0];
+      loss.dispose();
+      return value;
+    },
+    dispose() {
+      x.dispose();
+      mask.dispose();
+      optimizer.dispose();
+      model.dispose();
+    },
+  };
+}
+
+async function timeSide(impl: TrainRow['impl'], side: Side, batch: number, repeats: number): Promise<TrainRow> {
+  try {
+    const first_loss = await side.step();
+    const t = await measure(async () => void (await side.step()), { warmup: 1, repeats });
+    return { bench: 'train', impl, batch, images_per_s: round(batch / (t.median_ms / 1000), 1), median_ms: t.median_ms, first_loss: round(first_loss, 6) };
+  } finally {
+    side.dispose();
+  }
+}
+
+/** Both rows: the compiled step first (its initial weights seed the TF.js model), then TF.js. */
+export async function runTrainBench({ batch, repeats }: TrainBenchOptions, emit: (row: TrainRow) => void): Promise<void> {
+  const spec = trainSpec(batch);
+  const views = fixedViews(batch, spec.augment.size);
+  const compiled = await compiledSide(spec, batch, views);
+  emit(await timeSide('simclr-compile', compiled.side, batch, repeats));
+  const tf = await tfjsSide(spec, batch, views, compiled.weights);
+  emit(await timeSide('tfjs-webgpu', tf, batch, repeats));
+}
+
+export const trainSuite: BenchSuite = {
+  name: 'train',
+  description: 'one SimCLR training step of the stdlib small convnet at batch 256: compiled kernels vs TensorFlow.js webgpu',
+  run: ({ repeats, quick }, emit) => runTrainBench({ batch: quick ? 32 : 256, repeats }, emit),
+};
