@@ -6,17 +6,12 @@ import { stepGraph } from '../../src/compiler/compile.js';
 import { fuse } from '../../src/compiler/fuse.js';
 import { evaluate, namedOutputs } from '../../src/ir/evaluate.js';
 import { SOFTWARE_TARGET } from '../../src/kernels/op.js';
-import type { OptimizerSpec } from '../../src/ir/optimizer.js';
 import { assertClose } from '../helpers/numeric.js';
-import { e2e, e2eFeeds, e2eSpec, graphName } from './e2e-case.js';
+import { e2e, e2eFeeds, e2eOptimizers, e2eSpec, graphName } from './e2e-case.js';
 
 const c = e2e();
 const TOL = 1e-9;
-const optimizers: Record<'sgd' | 'adamw' | 'lars', OptimizerSpec> = {
-  sgd: { type: 'sgd', lr: c.sgd.lr, momentum: c.sgd.momentum, weight_decay: c.sgd.weight_decay },
-  adamw: { type: 'adamw', lr: c.adamw.lr, betas: c.adamw.betas, eps: c.adamw.eps, weight_decay: c.adamw.weight_decay, step: 1 },
-  lars: { type: 'lars', lr: c.lars.lr, momentum: c.lars.momentum, weight_decay: c.lars.weight_decay, eeta: c.lars.eeta, exclude_bn_and_bias: true },
-};
+const optimizers = e2eOptimizers(c);
 
 function run(kind: keyof typeof optimizers, fused = false, checkpoint = false) {
   const spec = e2eSpec(c, optimizers[kind]);

@@ -7,17 +7,12 @@ import { compile } from '../../src/compiler/compile.js';
 import { StepExecutor } from '../../src/gpu/executor.js';
 import { runtime } from '../../src/gpu/runtime.js';
 import { evaluate, namedOutputs } from '../../src/ir/evaluate.js';
-import type { OptimizerSpec } from '../../src/ir/optimizer.js';
 import { assertClose } from '../helpers/numeric.js';
-import { e2e, e2eFeeds, e2eSpec, graphName } from './e2e-case.js';
+import { e2e, e2eFeeds, e2eOptimizers, e2eSpec, graphName } from './e2e-case.js';
 
 const c = e2e();
 const TOL = 1e-4;
-const optimizers: Record<'sgd' | 'adamw' | 'lars', OptimizerSpec> = {
-  sgd: { type: 'sgd', lr: c.sgd.lr, momentum: c.sgd.momentum, weight_decay: c.sgd.weight_decay },
-  adamw: { type: 'adamw', lr: c.adamw.lr, betas: c.adamw.betas, eps: c.adamw.eps, weight_decay: c.adamw.weight_decay, step: 1 },
-  lars: { type: 'lars', lr: c.lars.lr, momentum: c.lars.momentum, weight_decay: c.lars.weight_decay, eeta: c.lars.eeta, exclude_bn_and_bias: true },
-};
+const optimizers = e2eOptimizers(c);
 
 /** Compiled with lr 0, then given the real one the way a schedule sets it each step. */
 async function step(kind: keyof typeof optimizers, keepGrads: boolean, checkpoint = false): Promise<StepExecutor> {
