@@ -83,7 +83,7 @@ export async function train(given: ResolvedSpec | undefined, options: RunOptions
   const stepSpec: TrainingSpec = { ...spec, optimizer: optimizerFor(spec.optimizer, batchSize) };
   const executor = await StepExecutor.create(rt, compile(stepSpec, { target: rt.target }).kernels, {
     seed: spec.train.seed,
-    initial: resumed && Object.fromEntries(Object.entries(resumed.tensors).map(([k, t]) => [k, t.data])),
+    initial: resumed && tensorsOf(resumed.tensors),
   });
   const digest = createHash('sha256').update(JSON.stringify(spec)).digest('hex');
   const snapshot = async (step: number): Promise<Checkpoint> => {
@@ -95,10 +95,11 @@ export async function train(given: ResolvedSpec | undefined, options: RunOptions
     return { tensors, metadata: { step: String(step), seed: String(spec.train.seed), spec_sha256: digest, format: 'simclr-compile/1' } };
   };
   // Weights can overflow a step before the loss shows it: a checkpoint is written only when finite.
-  const save = async (path: string, step: number) => {
+  const save = async (path: string, step: number): Promise<Checkpoint> => {
     const checkpoint = await snapshot(step);
     for (const [name, t] of Object.entries(checkpoint.tensors)) if (!t.data.every(Number.isFinite)) throw new DivergedError(step, name, dir);
     writeCheckpoint(path, checkpoint);
+    return checkpoint;
   };
   if (!resumed) await save(join(dir, FILES.init), 0);
 
@@ -112,6 +113,7 @@ export async function train(given: ResolvedSpec | undefined, options: RunOptions
   let step = startStep;
   let loss = NaN;
   let evalData: EvalData | undefined;
+  let last: Checkpoint;
   const trainStart = performance.now();
   try {
     for (; step < endStep && !options.signal?.aborted; step++) {
@@ -133,7 +135,7 @@ export async function train(given: ResolvedSpec | undefined, options: RunOptions
         metrics.append({ step, epoch: epochsDone, knn_top1: result.knn_top1, linear_top1: result.linear_top1 });
       }
     }
-    await save(checkpointPath, step);
+    last = await save(checkpointPath, step);
   } finally {
     progress.finish();
     device.destroy();
@@ -145,7 +147,7 @@ export async function train(given: ResolvedSpec | undefined, options: RunOptions
     say(`${status} after step ${step}; checkpoint written. Continue with: simclr-compile run --resume ${dir}`);
     return summary(dir, status, step, totalSteps, loss, imagesPerS, started, null, null);
   }
-  const weights = tensorsOf((await snapshot(step)).tensors);
+  const weights = tensorsOf(last.tensors);
   executor.destroy();
   await writePictures(rt, spec, dataset, dir);
   const { trained, baseline } = await evaluateRun(rt, spec, weights, tensorsOf(readCheckpoint(join(dir, FILES.init)).tensors), say, evalData);
