@@ -8,7 +8,7 @@ import type { Scalar, Tensor } from '@tensorflow/tfjs-core';
 import { compile } from '../compiler/compile.js';
 import { StepExecutor } from '../gpu/executor.js';
 import { runtime } from '../gpu/runtime.js';
-import { optimizerFor } from '../ir/optimizer.js';
+import { optimizerFor, stepScalars } from '../ir/optimizer.js';
 import { formatDiagnostic, loadSpecText, type ResolvedSpec } from '../spec/index.js';
 import { measure, round, type BenchSuite } from './measure.js';
 import { loadTf, type Tf } from './tfjs.js';
@@ -63,9 +63,12 @@ interface Side {
 
 async function compiledSide(spec: ResolvedSpec, batch: number, views: Float32Array): Promise<{ side: Side; weights: Map<string, Float32Array> }> {
   const rt = await runtime();
-  const compiled = compile({ ...spec, optimizer: optimizerFor(spec.optimizer, batch) }, { target: rt.target, batch });
+  const optimizer = optimizerFor(spec.optimizer, batch);
+  const compiled = compile({ ...spec, optimizer }, { target: rt.target, batch });
   const executor = await StepExecutor.create(rt, compiled.kernels, { seed: SEED });
   executor.write('views', views);
+  // A constant rate at AdamW's first-step bias corrections, as the TF.js side's optimizer starts.
+  executor.setStep(stepScalars(optimizer, 1, optimizer.lr));
   const weights = new Map<string, Float32Array>();
   for (const b of executor.graph.buffers) if (b.kind === 'param' && b.name) weights.set(b.name, await executor.read(b.name));
   const side: Side = {

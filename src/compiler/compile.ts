@@ -1,12 +1,12 @@
-// The whole pipeline from a resolved spec to a kernel graph, one call per stage.
+// The whole pipeline from a phase to a kernel graph, one call per stage: build (forward, loss,
+// backward, update) → schedule → fuse → lower (kernel plans bound to planned buffers).
 import type { Target } from '../kernels/op.js';
 import '../kernels/index.js';
-import { appendBackward } from '../ir/autodiff.js';
-import { buildFeatures, buildModel } from '../ir/build.js';
-import { checkpointSegments } from '../ir/checkpoint.js';
-import { pruned, type Graph } from '../ir/graph.js';
+import type { Graph } from '../ir/graph.js';
 import type { ModelSpec } from '../ir/model-spec.js';
-import { appendUpdate, type OptimizerSpec } from '../ir/optimizer.js';
+import type { OptimizerSpec } from '../ir/optimizer.js';
+import { buildPhase, type PhaseSpec } from '../ir/phase.js';
+import { featuresPhase, pretrainPhase } from '../ir/phases.js';
 import { fuse } from './fuse.js';
 import type { KernelGraph } from './kernel-graph.js';
 import { lower } from './lower.js';
@@ -28,30 +28,31 @@ export interface CompileOptions {
 }
 
 export interface Compiled {
-  /** Forward, backward and update nodes before fusion. */
+  /** The phase's nodes before fusion. */
   graph: Graph;
   /** The graph after fusion: one node per kernel, in kernel order. */
   lowered: Graph;
   kernels: KernelGraph;
 }
 
-/** Training step graph: forward, gradients of every parameter, optimizer updates. */
+/** Any phase as a kernel graph for the target. */
+export function compilePhase(phase: PhaseSpec, target: Target, options: { fuse?: boolean } = {}): Compiled {
+  const { graph } = buildPhase(phase);
+  const scheduled = scheduleUpdates(graph);
+  const lowered = options.fuse === false ? scheduled : fuse(scheduled, target);
+  return { graph, lowered, kernels: lower(lowered, target) };
+}
+
+/** The contrastive training step's graph: forward, gradients of every parameter, optimizer updates. */
 export function stepGraph(spec: TrainingSpec, batch: number, keepGrads = false): Graph {
-  const model = buildModel(spec, batch);
-  const grads = appendBackward(model.graph, model.loss, model.params);
-  if (keepGrads) for (const p of model.params) model.graph.outputs.set(`grad:${p.name}`, grads.get(p.id)!.id);
-  appendUpdate(model.graph, model.params, grads, spec.optimizer);
-  return pruned(spec.encoder.checkpoint ? checkpointSegments(model.graph, 'encoder.layers') : model.graph);
+  return buildPhase(pretrainPhase(spec, batch, keepGrads)).graph;
 }
 
 export function compile(spec: TrainingSpec, options: CompileOptions): Compiled {
-  const graph = stepGraph(spec, options.batch ?? spec.train.batch_size, options.keepGrads);
-  const scheduled = scheduleUpdates(graph);
-  const lowered = options.fuse === false ? scheduled : fuse(scheduled, options.target);
-  return { graph, lowered, kernels: lower(lowered, options.target) };
+  return compilePhase(pretrainPhase(spec, options.batch ?? spec.train.batch_size, options.keepGrads), options.target, options);
 }
 
 /** The encoder's inference graph (features for evaluation), fused and lowered like a training step. */
 export function compileFeatures(spec: ModelSpec, batch: number, target: Target): KernelGraph {
-  return lower(fuse(pruned(buildFeatures(spec, batch)), target), target);
+  return compilePhase(featuresPhase(spec, batch), target).kernels;
 }

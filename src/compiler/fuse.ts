@@ -38,7 +38,7 @@ export function fusePrologues(g: Graph, target: Target): Graph {
     const ok = consumers[d].every((id) => {
       const reader = rewritten.get(id) ?? g.nodes[id];
       const slot = reader.inputs.indexOf(d);
-      if (reader.op in ELEMENTWISE || reader.phase !== r.phase || reader.inputs.lastIndexOf(d) !== slot) return false;
+      if (reader.op in ELEMENTWISE || reader.stage !== r.stage || reader.inputs.lastIndexOf(d) !== slot) return false;
       const inputs = [...reader.inputs, r.inputs[0]];
       inputs[slot] = r.inputs[1];
       const candidate: Node = { ...reader, inputs, prologue: [...(reader.prologue ?? []), { input: slot, mask: inputs.length - 1 }] };
@@ -70,7 +70,7 @@ export function fuseEpilogues(g: Graph, target: Target): Graph {
     const readers = t === undefined ? [] : consumers[t];
     const reader = readers.length === 1 ? g.nodes[readers[0]] : undefined;
     const fusable =
-      reader && !(producer.op in ELEMENTWISE) && canEpilogue(reader.op) && !named.has(t) && reader.phase === producer.phase && reader.inputs.length === 1;
+      reader && !(producer.op in ELEMENTWISE) && canEpilogue(reader.op) && !named.has(t) && reader.stage === producer.stage && reader.inputs.length === 1;
     if (fusable) {
       const candidate: Node = { ...producer, outputs: [reader.outputs[0], ...producer.outputs.slice(1)], epilogue: [...(producer.epilogue ?? []), reader.op] };
       if (nodePlan(g, candidate, target)) {
@@ -117,7 +117,7 @@ export function fuseElementwise(g: Graph): Graph {
     if (!isEw(n) || named.has(t) || readers.length !== 1) continue;
     const reader = g.nodes[readers[0]];
     const sameSize = [...n.inputs, ...reader.inputs].every((i) => size(i) === size(t));
-    if (isEw(reader) && sameSize && reader.phase === n.phase) absorbed.add(n.id);
+    if (isEw(reader) && sameSize && reader.stage === n.stage) absorbed.add(n.id);
   }
 
   const out = copyLeaves(g);

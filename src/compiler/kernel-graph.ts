@@ -1,11 +1,14 @@
 // The kernel graph: what the executor runs and what `compile` writes. Plain JSON-able data.
-import type { Phase, Role } from '../ir/graph.js';
+import type { Role, Stage } from '../ir/graph.js';
 
 export interface PlannedBuffer {
   id: number;
   bytes: number;
-  /** Persistent buffers hold one named tensor for the whole run; temp buffers are reused by liveness. */
-  kind: Exclude<Role, 'value'> | 'temp';
+  /**
+   * Persistent buffers hold one named tensor for the whole run; temp buffers are reused by liveness;
+   * the one 'step' buffer is the per-step uniform (StepScalars) every program listing 'step' binds.
+   */
+  kind: Exclude<Role, 'value'> | 'temp' | 'step';
   name?: string;
   /** Initial contents of state and const buffers, and of params without given values. */
   fill?: number;
@@ -28,11 +31,11 @@ export interface Kernel {
   op: string;
   /** The op with what was fused into it: 'relu_backward+batchnorm_backward', 'conv2d+relu'. */
   label: string;
-  /** The op's input shapes and attributes: enough to re-plan it (a new learning rate each step). */
+  /** The op's input shapes and attributes, as the kernel was planned for them. */
   shapes: number[][];
   attrs: Record<string, unknown>;
   path: string;
-  phase: Phase;
+  stage: Stage;
   flops: number;
   dispatches: KernelDispatch[];
 }

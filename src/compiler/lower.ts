@@ -23,6 +23,7 @@ export function lower(g: Graph, target: Target): KernelGraph {
       inplace: getOp(n.op).inplace,
       scratchBytes: plans[k].scratchBytes ?? [],
       written: n.outputs.map((_, slot) => slot).filter((slot) => plans[k].programs.some((p) => p.bindings.includes(`out:${slot}`))),
+      readsStep: plans[k].programs.some((p) => p.bindings.includes('step')),
     })),
   );
 
@@ -38,6 +39,7 @@ export function lower(g: Graph, target: Target): KernelGraph {
         shaderIndex.set(p.code, shader);
       }
       const buffers = p.bindings.map((binding) => {
+        if (binding === 'step') return plan.step!;
         const [kind, index] = binding.split(':');
         const slot = Number(index);
         const id = kind === 'in' ? plan.tensorBuffer[n.inputs[slot]] : kind === 'out' ? plan.tensorBuffer[n.outputs[slot]] : plan.scratch[k][slot];
@@ -50,7 +52,7 @@ export function lower(g: Graph, target: Target): KernelGraph {
     const epilogue = n.epilogue ?? [];
     const flops = (def.flops?.(shapes, n.attrs) ?? 0) + epilogue.length * numel(g.tensor(n.outputs[0]).shape);
     const prologue = (n.prologue ?? []).map(() => 'relu_backward');
-    return { op: n.op, label: [...prologue, n.op, ...epilogue].join('+'), shapes, attrs: n.attrs, path: n.path, phase: n.phase, flops, dispatches };
+    return { op: n.op, label: [...prologue, n.op, ...epilogue].join('+'), shapes, attrs: n.attrs, path: n.path, stage: n.stage, flops, dispatches };
   });
 
   const outputs: KernelGraph['outputs'] = {};

@@ -1,7 +1,7 @@
 // What `compile` writes: every kernel's WGSL, the kernel graph as JSON and a short summary.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Graph } from '../ir/graph.js';
+import { STAGES, type Graph, type Stage } from '../ir/graph.js';
 import type { KernelGraph } from './kernel-graph.js';
 
 export interface Summary {
@@ -9,14 +9,15 @@ export interface Summary {
   kernels: number;
   dispatches: number;
   shaders: number;
-  flops: { forward: number; backward: number; update: number; total: number };
+  /** FLOPs of each stage present, and their total. */
+  flops: Partial<Record<Stage, number>> & { total: number };
   memory: { plannedBytes: number; naiveBytes: number; persistentBytes: number };
 }
 
 export function summarize(graph: Graph, kg: KernelGraph): Summary {
-  const flops = { forward: 0, backward: 0, update: 0, total: 0 };
+  const flops: Summary['flops'] = { total: 0 };
   for (const k of kg.kernels) {
-    flops[k.phase] += k.flops;
+    flops[k.stage] = (flops[k.stage] ?? 0) + k.flops;
     flops.total += k.flops;
   }
   return {
@@ -35,7 +36,7 @@ export function formatSummary(s: Summary, title: string): string {
   return [
     title,
     `kernels      ${s.kernels} (${s.dispatches} dispatches, ${s.shaders} distinct WGSL programs) from ${s.nodes} graph nodes`,
-    `FLOPs/step   ${gflop(s.flops.total)} (forward ${gflop(s.flops.forward)}, backward ${gflop(s.flops.backward)}, update ${gflop(s.flops.update)})`,
+    `FLOPs/step   ${gflop(s.flops.total)} (${STAGES.filter((st) => s.flops[st] !== undefined).map((st) => `${st} ${gflop(s.flops[st]!)}`).join(', ')})`,
     `peak memory  ${mib(plannedBytes)} planned (${mib(persistentBytes)} params, state and inputs) vs ${mib(naiveBytes)} with one buffer per tensor (${saved}% less)`,
   ].join('\n');
 }

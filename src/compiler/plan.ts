@@ -1,8 +1,8 @@
 // Buffer planning by liveness: named tensors (views, params, state, consts) own a buffer for the
 // whole run; every other tensor takes a freed buffer when one fits, so a step's memory is the peak
 // of what is live at once rather than the sum of every tensor.
-import { numel } from '../kernels/op.js';
-import type { Graph } from '../ir/graph.js';
+import { STEP_BYTES, tensorBytes } from '../kernels/op.js';
+import type { Graph, Tensor } from '../ir/graph.js';
 import type { PlannedBuffer } from './kernel-graph.js';
 
 export interface NodeNeeds {
@@ -11,6 +11,8 @@ export interface NodeNeeds {
   scratchBytes: number[];
   /** Output slots some program of the node writes (a view's aliased output is written by none). */
   written: number[];
+  /** Some program of the node binds the per-step uniform. */
+  readsStep?: boolean;
 }
 
 export interface BufferPlan {
@@ -19,9 +21,11 @@ export interface BufferPlan {
   /** Scratch buffer ids of each node. */
   scratch: number[][];
   naiveBytes: number;
+  /** The per-step uniform's buffer id, when some program binds 'step'. */
+  step?: number;
 }
 
-const bytesOf = (shape: number[]) => 4 * Math.max(1, numel(shape));
+const bytesOf = (t: Tensor) => tensorBytes(t.shape, t.dtype);
 
 export function planBuffers(g: Graph, needs: NodeNeeds[]): BufferPlan {
   const buffers: PlannedBuffer[] = [];
@@ -41,9 +45,10 @@ export function planBuffers(g: Graph, needs: NodeNeeds[]): BufferPlan {
   let naiveBytes = 0;
   for (const t of g.tensors) {
     if (t.role === 'value' || !(used.has(t.id) || t.name)) continue;
-    place(t.id, make(bytesOf(t.shape), t.role, { name: t.name, fill: t.fill, bound: t.bound }).id);
-    naiveBytes += bytesOf(t.shape);
+    place(t.id, make(bytesOf(t), t.role, { name: t.name, fill: t.fill, bound: t.bound }).id);
+    naiveBytes += bytesOf(t);
   }
+  const step = needs.some((n) => n.readsStep) ? make(STEP_BYTES, 'step', { name: 'step' }).id : undefined;
 
   // Last node reading each tensor; named outputs live to the end of the step.
   const end = g.nodes.length;
@@ -80,8 +85,8 @@ export function planBuffers(g: Graph, needs: NodeNeeds[]): BufferPlan {
         if (busyUntil.has(b)) busyUntil.set(b, Math.max(busyUntil.get(b)!, lastUse[o]));
         return;
       }
-      naiveBytes += bytesOf(g.tensor(o).shape);
-      place(o, take(bytesOf(g.tensor(o).shape), Math.max(lastUse[o], k)));
+      naiveBytes += bytesOf(g.tensor(o));
+      place(o, take(bytesOf(g.tensor(o)), Math.max(lastUse[o], k)));
     });
     scratch.push(need.scratchBytes.map((bytes) => take(bytes, k)));
     naiveBytes += need.scratchBytes.reduce((a, b) => a + b, 0);
@@ -92,5 +97,5 @@ export function planBuffers(g: Graph, needs: NodeNeeds[]): BufferPlan {
       }
     }
   });
-  return { buffers, tensorBuffer, scratch, naiveBytes };
+  return { buffers, tensorBuffer, scratch, naiveBytes, step };
 }

@@ -5,11 +5,11 @@ import { Graph, type Node } from '../ir/graph.js';
 
 export function scheduleUpdates(g: Graph): Graph {
   const readers = g.consumers();
-  const isUpdate = (id: number) => g.nodes[id].phase === 'update';
+  const isUpdate = (id: number) => g.nodes[id].stage === 'update';
   const after = new Map<number, Node[]>();
   const last: Node[] = [];
   for (const u of g.nodes) {
-    if (u.phase !== 'update') continue;
+    if (u.stage !== 'update') continue;
     let dep = -1;
     let late = false;
     const depend = (id: number) => {
@@ -24,7 +24,7 @@ export function scheduleUpdates(g: Graph): Graph {
   }
   const order: Node[] = [];
   for (const n of g.nodes) {
-    if (n.phase === 'update') continue;
+    if (n.stage === 'update') continue;
     order.push(n, ...(after.get(n.id) ?? []));
   }
   order.push(...last);

@@ -1,9 +1,10 @@
-// The step executor: a kernel graph's buffers created once from the plan, its pipelines and uniforms
-// built once, and every dispatch of a step recorded into one command encoder; only the loss is read.
+// The executor of every kernel graph (a training step, feature extraction, a probe, a vote): its
+// buffers created once from the plan, its pipelines, uniforms and bind groups built once, and every
+// dispatch recorded into one command encoder. Per-step scalars go into the one step uniform.
 import type { KernelGraph } from '../compiler/kernel-graph.js';
-import { getOp, type Attrs } from '../kernels/op.js';
+import { STEP_DEFAULTS, stepWords, type StepScalars } from '../kernels/op.js';
 import { Rng } from '../data/rng.js';
-import { uniformWords, type Runtime } from './runtime.js';
+import type { Runtime } from './runtime.js';
 
 export interface ExecutorOptions {
   /** Initial values by name (views, params, state); others start from their fill or random bound. */
@@ -12,23 +13,36 @@ export interface ExecutorOptions {
   seed?: number;
 }
 
+interface Recorded {
+  pipeline: GPUComputePipeline;
+  group: GPUBindGroup;
+  groups: [number, number, number];
+}
+
 export class StepExecutor {
+  private scalars: StepScalars = { ...STEP_DEFAULTS };
+
   private constructor(
     private readonly rt: Runtime,
     readonly graph: KernelGraph,
     private readonly buffers: GPUBuffer[],
-    private readonly pipelines: GPUComputePipeline[],
-    private readonly uniforms: (GPUBuffer | undefined)[][],
+    private readonly owned: GPUBuffer[],
+    private readonly dispatches: Recorded[],
   ) {}
 
   static async create(rt: Runtime, graph: KernelGraph, options: ExecutorOptions = {}): Promise<StepExecutor> {
     let seed = options.seed ?? 0;
     const buffers = graph.buffers.map((b) => {
+      if (b.kind === 'step') {
+        const buffer = rt.uniformBuffer(b.bytes, 'step');
+        const words = stepWords(STEP_DEFAULTS);
+        rt.writeUniform(buffer, words.values, words.types);
+        return buffer;
+      }
       const buffer = rt.buffer(b.bytes, b.name ?? `temp ${b.id}`);
       const given = b.name !== undefined ? options.initial?.[b.name] : undefined;
       if (given) {
-        if (given.length * 4 !== b.bytes) throw new Error(`${b.name}: ${given.length} values for a buffer of ${b.bytes / 4}`);
-        rt.write(buffer, Float32Array.from(given));
+        writeChecked(rt, buffer, b.name!, b.bytes, given);
       } else if (b.fill !== undefined) {
         rt.write(buffer, new Float32Array(b.bytes / 4).fill(b.fill));
       } else if (b.bound !== undefined) {
@@ -37,38 +51,39 @@ export class StepExecutor {
       return buffer;
     });
     const pipelines = await Promise.all(graph.shaders.map((code, i) => rt.pipeline(code, labelOf(graph, i))));
-    const uniforms = graph.kernels.map((k) => k.dispatches.map((d) => (d.params ? rt.uniform(d.params.values, d.params.types ?? 'u32', d.label) : undefined)));
-    return new StepExecutor(rt, graph, buffers, pipelines, uniforms);
+    const owned: GPUBuffer[] = [];
+    const dispatches = graph.kernels.flatMap((k) =>
+      k.dispatches.map((d): Recorded => {
+        const bound = d.buffers.map((id) => buffers[id]);
+        if (d.params) {
+          const u = rt.uniform(d.params.values, d.params.types ?? 'u32', d.label);
+          owned.push(u);
+          bound.unshift(u);
+        }
+        const pipeline = pipelines[d.shader];
+        return { pipeline, group: rt.bindGroup(pipeline, bound), groups: d.groups };
+      }),
+    );
+    return new StepExecutor(rt, graph, buffers, owned, dispatches);
   }
 
   /** Replaces a named buffer's contents (the views before a step, or a checkpoint's params). */
-  write(name: string, data: ArrayLike<number>): void {
+  write(name: string, data: ArrayLike<number> | Uint8Array | Uint32Array): void {
     const b = this.graph.buffers.find((x) => x.name === name);
     if (!b) throw new Error(`no buffer named ${name}`);
-    if (data.length * 4 !== b.bytes) throw new Error(`${name}: ${data.length} values for a buffer of ${b.bytes / 4}`);
-    this.rt.write(this.buffers[b.id], Float32Array.from(data));
+    writeChecked(this.rt, this.buffers[b.id], name, b.bytes, data);
   }
 
-  /**
-   * Changes attributes of every kernel of a phase (the optimizer's lr and step, per step): each
-   * kernel is re-planned and only its uniforms are rewritten; the WGSL must stay the same.
-   */
-  setAttrs(phase: 'forward' | 'backward' | 'update', patch: Attrs): void {
-    const target = this.rt.target;
-    this.graph.kernels.forEach((k, ki) => {
-      if (k.phase !== phase) return;
-      k.attrs = { ...k.attrs, ...patch };
-      const plan = getOp(k.op).kernel(k.shapes, k.attrs, target);
-      plan.programs.forEach((p, di) => {
-        const uniform = this.uniforms[ki][di];
-        if (!uniform || !p.params) return;
-        k.dispatches[di].params = p.params;
-        this.rt.device.queue.writeBuffer(uniform, 0, uniformWords(p.params.values, p.params.types));
-      });
-    });
+  /** The scalars of the next step (learning rate, step, seed…): one small uniform write, no re-plan. */
+  setStep(patch: Partial<StepScalars>): void {
+    this.scalars = { ...this.scalars, ...patch };
+    const b = this.graph.buffers.find((x) => x.kind === 'step');
+    if (!b) return;
+    const words = stepWords(this.scalars);
+    this.rt.writeUniform(this.buffers[b.id], words.values, words.types);
   }
 
-  /** The device buffer behind a named tensor, for work recorded around the step (augmentation). */
+  /** The device buffer behind a named tensor, for work recorded around the graph. */
   buffer(name: string): GPUBuffer {
     const b = this.graph.buffers.find((x) => x.name === name);
     if (!b) throw new Error(`no buffer named ${name}`);
@@ -80,16 +95,9 @@ export class StepExecutor {
     return this.graph.buffers.filter((b) => b.name !== undefined && (b.kind === 'param' || b.kind === 'state')).map((b) => b.name!);
   }
 
-  /** Records every dispatch of the step into the runtime's one open encoder. */
+  /** Records every dispatch of the graph into the runtime's one open encoder. */
   record(): void {
-    this.graph.kernels.forEach((k, ki) =>
-      k.dispatches.forEach((d, di) => {
-        const bindings = d.buffers.map((id) => this.buffers[id]);
-        const uniform = this.uniforms[ki][di];
-        if (uniform) bindings.unshift(uniform);
-        this.rt.dispatch({ pipeline: this.pipelines[d.shader], bindings, groups: d.groups });
-      }),
-    );
+    for (const d of this.dispatches) this.rt.dispatch({ pipeline: d.pipeline, bindings: d.group, groups: d.groups });
   }
 
   /** One step: views in (when given), every kernel in one submission, the loss back. */
@@ -110,8 +118,19 @@ export class StepExecutor {
 
   destroy(): void {
     for (const b of this.buffers) b.destroy();
-    for (const list of this.uniforms) for (const u of list) u?.destroy();
+    for (const u of this.owned) u.destroy();
   }
+}
+
+/** f32 values for an f32 buffer; bytes or words are written as they are (packed images, labels). */
+function writeChecked(rt: Runtime, buffer: GPUBuffer, name: string, bytes: number, data: ArrayLike<number> | Uint8Array | Uint32Array): void {
+  if (data instanceof Uint8Array || data instanceof Uint32Array) {
+    if (data.byteLength > bytes) throw new Error(`${name}: ${data.byteLength} bytes for a buffer of ${bytes}`);
+    rt.write(buffer, data);
+    return;
+  }
+  if (data.length * 4 !== bytes) throw new Error(`${name}: ${data.length} values for a buffer of ${bytes / 4}`);
+  rt.write(buffer, Float32Array.from(data));
 }
 
 function labelOf(graph: KernelGraph, shader: number): string {

@@ -18,7 +18,8 @@ const UNIFORM = 0x40 | 0x08; // UNIFORM | COPY_DST
 
 export interface Dispatch {
   pipeline: GPUComputePipeline;
-  bindings: GPUBuffer[];
+  /** A bind group made once with `bindGroup`, or the buffers to make one from now. */
+  bindings: GPUBindGroup | GPUBuffer[];
   groups: [number, number?, number?];
 }
 
@@ -111,11 +112,25 @@ export class Runtime {
     if (x === 0 || y === 0 || z === 0) return;
     this.encoder ??= this.device.createCommandEncoder();
     this.pass ??= this.encoder.beginComputePass();
-    const entries = bindings.map((buffer, binding) => ({ binding, resource: { buffer } }));
-    const group = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
+    const group = Array.isArray(bindings) ? this.bindGroup(pipeline, bindings) : bindings;
     this.pass.setPipeline(pipeline);
     this.pass.setBindGroup(0, group);
     this.pass.dispatchWorkgroups(x, y, z);
+  }
+
+  /** The pipeline's bindings as one group, made once and reused by every dispatch of it. */
+  bindGroup(pipeline: GPUComputePipeline, buffers: GPUBuffer[]): GPUBindGroup {
+    const entries = buffers.map((buffer, binding) => ({ binding, resource: { buffer } }));
+    return this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
+  }
+
+  /** A uniform buffer of `bytes`, written later with `writeUniform`. */
+  uniformBuffer(bytes: number, label?: string): GPUBuffer {
+    return this.device.createBuffer({ size: Math.max(16, Math.ceil(bytes / 16) * 16), usage: UNIFORM, label });
+  }
+
+  writeUniform(buffer: GPUBuffer, values: ArrayLike<number>, types: 'u32' | 'f32' | ('u32' | 'f32')[] = 'u32'): void {
+    this.device.queue.writeBuffer(buffer, 0, uniformWords(values, types));
   }
 
   copy(from: GPUBuffer, to: GPUBuffer, bytes: number, fromOffset = 0, toOffset = 0): void {

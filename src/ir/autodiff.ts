@@ -5,7 +5,7 @@ import { fmtShape, type Graph, type Tensor } from './graph.js';
 
 /** Appends ∂loss/∂t for every t in `wrt`; returns them by tensor id. */
 export function appendBackward(g: Graph, loss: Tensor, wrt: Tensor[]): Map<number, Tensor> {
-  const forward = g.nodes.filter((n) => n.phase === 'forward');
+  const forward = g.nodes.filter((n) => n.stage === 'forward');
   const needs = new Set(wrt.map((t) => t.id));
   for (const n of forward) if (n.inputs.some((i) => needs.has(i))) for (const o of n.outputs) needs.add(o);
   if (!needs.has(loss.id)) throw new Error('the loss does not depend on any trained parameter');

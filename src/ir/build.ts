@@ -1,60 +1,58 @@
-// Model builder: the resolved spec's encoder layers, pooling, projector and loss as graph nodes.
+// Network builder: the resolved spec's encoder layers, pooling, projector and classifier as graph nodes.
 // Every node carries the spec path of the layer it came from, so shape errors point at the spec.
-import { Graph, ShapeError, fmtShape, type ParamKind, type Tensor } from './graph.js';
+import { ShapeError, fmtShape, type Graph, type ParamKind, type Stage, type Tensor } from './graph.js';
 import type { EncoderLayer, ModelSpec } from './model-spec.js';
 
-export interface Model {
-  graph: Graph;
-  /** The 2N stacked views: view 1 rows first, then view 2. */
-  views: Tensor;
-  z: Tensor;
-  loss: Tensor;
-  params: Tensor[];
+/** What a phase's network is: an encoder, the projection head up to a layer, a classifier. */
+export interface NetworkSpec {
+  encoder?: ModelSpec['encoder'];
+  /**
+   * The projection head; `upTo` k keeps its first k layers (google-research/simclr's
+   * ft_proj_selector: 0 the encoder output, k the k-th linear → batchnorm → relu), all when absent.
+   */
+  head?: { projector: ModelSpec['projector']; upTo?: number };
+  /** A new linear layer over whatever precedes it, named classifier.weight / classifier.bias. */
+  classifier?: { classes: number; zeroInit?: boolean };
 }
 
-/** Builds the forward graph for `batch` images per view (BatchNorm sees both views: 2·batch rows). */
-export function buildModel(spec: ModelSpec, batch: number): Model {
-  const g = new Graph();
-  const size = spec.augment?.size ?? spec.data?.image_size ?? 28;
-  const views = g.leaf('input', [2 * batch, spec.encoder.in_channels, size, size], 'data', { name: 'views' });
-  const b = new Builder(g);
-  let x = b.layers(views, spec.encoder.layers, 'encoder.layers');
-  x = b.pool(x, spec.encoder.pool, 'encoder.pool');
-  const z = b.projector(x, spec.projector);
-  // NT-Xent over the 2N rows of z (the fused kernel: normalise, similarities and softmax in one pass).
-  const [loss] = g.add('infonce', [z], { temperature: spec.loss.temperature }, 'loss');
-  g.outputs.set('z', z.id);
-  g.outputs.set('loss', loss.id);
-  return { graph: g, views, z, loss, params: b.params };
-}
-
-/**
- * The encoder alone in inference mode (BatchNorm from its running statistics), its pooled output
- * named 'features': what kNN and the linear probe read. Param and state names match the training graph.
- */
-export function buildFeatures(spec: ModelSpec, batch: number): Graph {
-  const g = new Graph();
-  const size = spec.augment?.size ?? spec.data?.image_size ?? 28;
-  const images = g.leaf('input', [batch, spec.encoder.in_channels, size, size], 'data', { name: 'images' });
-  const b = new Builder(g, 'eval');
-  const x = b.pool(b.layers(images, spec.encoder.layers, 'encoder.layers'), spec.encoder.pool, 'encoder.pool');
-  g.outputs.set('features', x.id);
-  return g;
-}
-
-class Builder {
+export class Builder {
   readonly params: Tensor[] = [];
+  /** The network's output under the name of what it is: 'features', 'z' or 'logits'. */
+  readonly named: Record<string, Tensor> = {};
   constructor(
     private readonly g: Graph,
     private readonly mode: 'train' | 'eval' = 'train',
+    private readonly stage: Stage = 'forward',
   ) {}
+
+  network(input: Tensor, n: NetworkSpec): Tensor {
+    let x = input;
+    let name = 'input';
+    if (n.encoder) {
+      x = this.pool(this.layers(x, n.encoder.layers, 'encoder.layers'), n.encoder.pool, 'encoder.pool');
+      name = 'features';
+    }
+    if (n.head && n.head.upTo !== 0) {
+      x = this.projector(x, n.head.projector, n.head.upTo);
+      name = 'z';
+    }
+    if (n.classifier) {
+      x = this.linear(x, n.classifier.classes, true, 'classifier', 'classifier', n.classifier.zeroInit);
+      name = 'logits';
+    }
+    this.named[name] = x;
+    return x;
+  }
+
+  private add(op: string, inputs: Tensor[], attrs: Record<string, unknown>, path: string): Tensor[] {
+    return this.g.add(op, inputs, attrs, path, this.stage);
+  }
 
   layers(x: Tensor, layers: EncoderLayer[], path: string): Tensor {
     return layers.reduce((h, layer, k) => this.layer(h, layer, `${path}.${k}`), x);
   }
 
   private layer(x: Tensor, layer: EncoderLayer, path: string): Tensor {
-    const g = this.g;
     switch (layer.type) {
       case 'conv': {
         this.rank(x, 4, path, 'conv');
@@ -63,7 +61,7 @@ class Builder {
         const inputs = [x, w];
         if (layer.bias) inputs.push(this.param(`${path}.bias`, [layer.out], path, 'bias', x.shape[1] * k * k));
         const attrs = { stride: layer.stride ?? 1, padding: layer.padding ?? Math.floor(k / 2) };
-        return g.add('conv2d', inputs, attrs, path)[0];
+        return this.add('conv2d', inputs, attrs, path)[0];
       }
       case 'linear': {
         this.rank(x, 2, path, 'linear');
@@ -72,15 +70,15 @@ class Builder {
       case 'batchnorm':
         return this.batchnorm(x, layer.eps ?? 1e-5, layer.momentum ?? 0.1, path, path);
       case 'relu':
-        return g.add('relu', [x], {}, path)[0];
+        return this.add('relu', [x], {}, path)[0];
       case 'flatten':
-        return g.add('flatten', [x], {}, path)[0];
+        return this.add('flatten', [x], {}, path)[0];
       case 'maxpool':
       case 'avgpool': {
         this.rank(x, 4, path, layer.type);
         const defaults = layer.type === 'maxpool' ? [3, 2, 1] : [2, 2, 0];
         const attrs = { kernel: layer.kernel ?? defaults[0], stride: layer.stride ?? defaults[1], padding: layer.padding ?? defaults[2] };
-        return g.add(layer.type === 'maxpool' ? 'maxpool2d' : 'avgpool2d', [x], attrs, path)[0];
+        return this.add(layer.type === 'maxpool' ? 'maxpool2d' : 'avgpool2d', [x], attrs, path)[0];
       }
       case 'residual': {
         const body = this.layers(x, layer.body, `${path}.body`);
@@ -88,8 +86,8 @@ class Builder {
         if (fmtShape(body.shape) !== fmtShape(shortcut.shape)) {
           throw new ShapeError(path, 'residual', `body gives ${fmtShape(body.shape)} but the shortcut gives ${fmtShape(shortcut.shape)}`);
         }
-        const [sum] = g.add('add', [body, shortcut], {}, path);
-        return layer.relu === false ? sum : g.add('relu', [sum], {}, path)[0];
+        const [sum] = this.add('add', [body, shortcut], {}, path);
+        return layer.relu === false ? sum : this.add('relu', [sum], {}, path)[0];
       }
     }
   }
@@ -99,27 +97,32 @@ class Builder {
     if (x.shape.length === 2) return x;
     this.rank(x, 4, path, 'pool');
     const op = pool === 'avg' ? 'global_avg_pool' : pool === 'max' ? 'global_max_pool' : 'cat_avg_max';
-    return this.g.add(op, [x], {}, path)[0];
+    return this.add(op, [x], {}, path)[0];
   }
 
-  /** (layers−1) × [linear → batchnorm1d → relu], then linear(out); names follow nn.Sequential indices. */
-  projector(x: Tensor, p: ModelSpec['projector']): Tensor {
+  /**
+   * (layers−1) × [linear → batchnorm1d → relu], then linear(out), the first `upTo` of those layers
+   * when given; names follow nn.Sequential indices.
+   */
+  projector(x: Tensor, p: ModelSpec['projector'], upTo = p.layers): Tensor {
     let index = 0;
     let h = x;
-    for (let k = 0; k < p.layers - 1; k++) {
+    for (let k = 0; k < Math.min(upTo, p.layers - 1); k++) {
       h = this.linear(h, p.hidden, !p.batchnorm, `projector.${index++}`, 'projector.hidden');
       if (p.batchnorm) h = this.batchnorm(h, 1e-5, 0.1, `projector.${index++}`, 'projector.batchnorm');
-      h = this.g.add('relu', [h], {}, 'projector')[0];
+      h = this.add('relu', [h], {}, 'projector')[0];
       index++;
     }
+    if (upTo < p.layers) return h;
     return this.linear(h, p.out, true, `projector.${index}`, 'projector.out');
   }
 
-  private linear(x: Tensor, out: number, bias: boolean, name: string, path: string): Tensor {
+  /** A zero-initialised layer (a new classifier's logits layer, as SimCLR v2's) starts at 0. */
+  private linear(x: Tensor, out: number, bias: boolean, name: string, path: string, zeroInit = false): Tensor {
     const fanIn = x.shape[1];
-    const inputs = [x, this.param(`${name}.weight`, [out, fanIn], path, 'weight', fanIn)];
-    if (bias) inputs.push(this.param(`${name}.bias`, [out], path, 'bias', fanIn));
-    return this.g.add('linear', inputs, {}, path)[0];
+    const inputs = [x, this.param(`${name}.weight`, [out, fanIn], path, 'weight', fanIn, zeroInit)];
+    if (bias) inputs.push(this.param(`${name}.bias`, [out], path, 'bias', fanIn, zeroInit));
+    return this.add('linear', inputs, {}, path)[0];
   }
 
   /** Training-mode BatchNorm (batch statistics); its running statistics are outputs of the step. */
@@ -132,16 +135,16 @@ class Builder {
     const beta = this.param(`${name}.bias`, [c], path, 'bn_bias');
     const mean = this.g.leaf('state', [c], path, { name: `${name}.running_mean`, fill: 0 });
     const variance = this.g.leaf('state', [c], path, { name: `${name}.running_var`, fill: 1 });
-    if (this.mode === 'eval') return this.g.add('batchnorm_eval', [x, gamma, beta, mean, variance], { eps }, path)[0];
-    const [y, newMean, newVar] = this.g.add('batchnorm', [x, gamma, beta, mean, variance], { eps, momentum }, path);
+    if (this.mode === 'eval') return this.add('batchnorm_eval', [x, gamma, beta, mean, variance], { eps }, path)[0];
+    const [y, newMean, newVar] = this.add('batchnorm', [x, gamma, beta, mean, variance], { eps, momentum }, path);
     this.g.outputs.set(mean.name!, newMean.id);
     this.g.outputs.set(variance.name!, newVar.id);
     return y;
   }
 
   /** PyTorch's default init: U(±1/√fan_in) for conv/linear weights and biases, 1 and 0 for BatchNorm. */
-  private param(name: string, shape: number[], path: string, kind: ParamKind, fanIn?: number): Tensor {
-    const init = kind === 'bn_weight' ? { fill: 1 } : kind === 'bn_bias' ? { fill: 0 } : { bound: 1 / Math.sqrt(fanIn ?? 1) };
+  private param(name: string, shape: number[], path: string, kind: ParamKind, fanIn?: number, zero = false): Tensor {
+    const init = kind === 'bn_weight' ? { fill: 1 } : kind === 'bn_bias' || zero ? { fill: 0 } : { bound: 1 / Math.sqrt(fanIn ?? 1) };
     const t = this.g.leaf('param', shape, path, { name, kind, ...init });
     this.params.push(t);
     return t;

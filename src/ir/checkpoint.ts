@@ -6,7 +6,7 @@ import { Graph, type Node } from './graph.js';
 /** Top-level layers under `prefix` ('encoder.layers') become recomputed segments. */
 export function checkpointSegments(g: Graph, prefix: string): Graph {
   const segmentOf = (n: Node) => {
-    if (n.phase !== 'forward' || !n.path.startsWith(`${prefix}.`)) return undefined;
+    if (n.stage !== 'forward' || !n.path.startsWith(`${prefix}.`)) return undefined;
     return n.path.slice(prefix.length + 1).split('.')[0];
   };
   const segments = new Map<string, Node[]>();
@@ -21,7 +21,7 @@ export function checkpointSegments(g: Graph, prefix: string): Graph {
     const ids = new Set(nodes.map((n) => n.id));
     for (const n of nodes) {
       for (const o of n.outputs) {
-        const leaves = g.nodes.some((r) => r.phase === 'forward' && !ids.has(r.id) && r.inputs.includes(o));
+        const leaves = g.nodes.some((r) => r.stage === 'forward' && !ids.has(r.id) && r.inputs.includes(o));
         if (!leaves && !isNamed(g, o) && g.tensor(o).shape.length > 1) inside.set(o, s);
       }
     }
@@ -53,13 +53,13 @@ export function checkpointSegments(g: Graph, prefix: string): Graph {
       if (n.op === 'batchnorm') {
         for (const k of [3, 4]) inputs[k] = out.leaf('state', out.tensors[inputs[k]].shape, n.path, { fill: 0 }).id;
       }
-      push({ ...n, inputs, outputs, phase: 'backward' });
+      push({ ...n, inputs, outputs, stage: 'backward' });
     }
     recomputed.set(s, map);
     return map;
   };
   for (const n of g.nodes) {
-    if (n.phase === 'forward') {
+    if (n.stage === 'forward') {
       push(n);
       continue;
     }

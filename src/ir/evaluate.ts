@@ -1,13 +1,14 @@
 // Float64 CPU evaluation of a whole graph through each op's reference: the ground truth the GPU
 // executor is checked against, and a way to debug a model without a device.
-import { getOp, numel } from '../kernels/op.js';
+import { getOp, numel, type StepScalars } from '../kernels/op.js';
 import type { Graph, Node } from './graph.js';
 
 /**
  * Runs every node in order. `feeds` gives inputs, params and state by name; state not given starts
- * at its fill value. Returns every tensor's value, indexed by tensor id.
+ * at its fill value; `step` holds the per-step scalars (learning rate, step, seed) for ops that read
+ * them. Returns every tensor's value, indexed by tensor id.
  */
-export function evaluate(g: Graph, feeds: Record<string, ArrayLike<number>>): Float64Array[] {
+export function evaluate(g: Graph, feeds: Record<string, ArrayLike<number>>, step?: StepScalars): Float64Array[] {
   const values: Float64Array[] = [];
   for (const t of g.tensors) {
     if (t.role === 'value') continue;
@@ -22,19 +23,19 @@ export function evaluate(g: Graph, feeds: Record<string, ArrayLike<number>>): Fl
     }
   }
   for (const n of g.nodes) {
-    const results = runNode(g, n, n.inputs.map((i) => values[i]));
+    const results = runNode(g, n, n.inputs.map((i) => values[i]), step);
     n.outputs.forEach((o, k) => (values[o] = results[k]));
   }
   return values;
 }
 
 /** One node through its op's reference, with any fused prologue and epilogue applied around it. */
-export function runNode(g: Graph, n: Node, args: Float64Array[]): Float64Array[] {
+export function runNode(g: Graph, n: Node, args: Float64Array[], step?: StepScalars): Float64Array[] {
   const arity = n.inputs.length - (n.prologue?.length ?? 0);
   const ins = args.slice(0, arity);
   for (const { input, mask } of n.prologue ?? []) ins[input] = getOp('relu_backward').reference([args[mask], ins[input]], [], {})[0];
   const shapes = n.inputs.slice(0, arity).map((i) => g.tensor(i).shape);
-  const results = getOp(n.op).reference(ins, shapes, n.attrs);
+  const results = getOp(n.op).reference(ins, shapes, n.attrs, step);
   for (const op of n.epilogue ?? []) results[0] = getOp(op).reference([results[0]], [g.tensor(n.outputs[0]).shape], {})[0];
   return results;
 }

@@ -1,19 +1,27 @@
 // The one graph type of every stage: tensors and op nodes. Forward layers, their gradients and the
 // optimizer's updates are all nodes of it, so lowering, fusion and buffer planning see one program.
-import { getOp, type Attrs, type Shape, type Value } from '../kernels/op.js';
+import { getOp, type Attrs, type DType, type Shape, type Value } from '../kernels/op.js';
 
 /**
  * input: fed per step (the views); param: trained weights; state: persistent non-trained tensors
  * (BN running stats, optimizer moments); const: filled with one number; value: computed by a node.
  */
 export type Role = 'input' | 'param' | 'state' | 'const' | 'value';
-export type Phase = 'forward' | 'backward' | 'update';
+/**
+ * Which part of a phase's program a node belongs to: kernel-graph.json labels every kernel with it.
+ * augment makes the views, forward/backward/update are the training step, eval the inference graphs
+ * (features, similarities, votes), collective the exchanges between processes.
+ */
+export type Stage = 'augment' | 'forward' | 'backward' | 'update' | 'eval' | 'collective';
+export const STAGES: Stage[] = ['augment', 'forward', 'backward', 'update', 'eval', 'collective'];
 
 /** What a parameter is, for optimizers that treat BatchNorm parameters and biases differently. */
 export type ParamKind = 'weight' | 'bias' | 'bn_weight' | 'bn_bias';
 
 export interface Tensor extends Value {
   role: Role;
+  /** Element type on the device (f32 unless said). */
+  dtype?: DType;
   /** Stable name of inputs, params and state ("encoder.layers.0.weight"). */
   name?: string;
   kind?: ParamKind;
@@ -34,7 +42,7 @@ export interface Node {
   outputs: number[];
   attrs: Attrs;
   path: string;
-  phase: Phase;
+  stage: Stage;
   /** Unary elementwise ops (relu) the compiler folded into this node's store of output 0. */
   epilogue?: string[];
   /**
@@ -80,7 +88,7 @@ export class Graph {
   }
 
   /** Appends a node; its output shapes come from the op's shape rule, whose errors get the spec path. */
-  add(op: string, inputs: Value[], attrs: Attrs, path: string, phase: Phase = 'forward'): Tensor[] {
+  add(op: string, inputs: Value[], attrs: Attrs, path: string, stage: Stage = 'forward'): Tensor[] {
     const shapes = inputs.map((v) => v.shape);
     let outShapes: Shape[];
     try {
@@ -89,12 +97,13 @@ export class Graph {
       throw new ShapeError(path, op, `${(err as Error).message} (input shapes ${shapes.map(fmtShape).join(', ')})`);
     }
     const id = this.nodes.length;
-    const outputs = outShapes.map((shape): Tensor => {
-      const t: Tensor = { id: this.tensors.length, shape, role: 'value', producer: id, path };
+    const dtypes = getOp(op).dtypes?.(shapes, attrs) ?? [];
+    const outputs = outShapes.map((shape, k): Tensor => {
+      const t: Tensor = { id: this.tensors.length, shape, role: 'value', producer: id, path, ...(dtypes[k] ? { dtype: dtypes[k] } : {}) };
       this.tensors.push(t);
       return t;
     });
-    this.nodes.push({ id, op, inputs: inputs.map((v) => v.id), outputs: outputs.map((t) => t.id), attrs, path, phase });
+    this.nodes.push({ id, op, inputs: inputs.map((v) => v.id), outputs: outputs.map((t) => t.id), attrs, path, stage });
     return outputs;
   }
 

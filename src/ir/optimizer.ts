@@ -1,13 +1,13 @@
 // Optimizer updates as graph nodes: one update op per parameter, writing the parameter and its
 // moments in place, appended after the backward pass so every read of the old weight comes first.
-import type { Attrs } from '../kernels/op.js';
+import { STEP_DEFAULTS, type Attrs, type StepScalars } from '../kernels/op.js';
 import type { OptimizerSpec as SpecOptimizer } from '../spec/types.js';
 import { scaledLr } from '../train/schedule.js';
 import type { Graph, Tensor } from './graph.js';
 
 export interface OptimizerSpec {
   type: 'sgd' | 'adamw' | 'lars';
-  /** The learning rate the step uses (already scaled and scheduled). */
+  /** The peak learning rate (already scaled for the batch); the schedule sets each step's from it. */
   lr: number;
   momentum?: number;
   weight_decay?: number;
@@ -15,8 +15,6 @@ export interface OptimizerSpec {
   betas?: [number, number];
   eps?: number;
   exclude_bn_and_bias?: boolean;
-  /** AdamW's bias correction counts steps from 1. */
-  step?: number;
 }
 
 /**
@@ -25,7 +23,7 @@ export interface OptimizerSpec {
  */
 export function optimizerFor(o: SpecOptimizer, batch: number): OptimizerSpec {
   const lr = scaledLr(o.lr, o.lr_scaling, batch);
-  return { type: o.type, lr, momentum: o.momentum, weight_decay: o.weight_decay, eeta: o.eeta, betas: o.betas, eps: o.eps, exclude_bn_and_bias: o.exclude_bn_and_bias, step: 1 };
+  return { type: o.type, lr, momentum: o.momentum, weight_decay: o.weight_decay, eeta: o.eeta, betas: o.betas, eps: o.eps, exclude_bn_and_bias: o.exclude_bn_and_bias };
 }
 
 interface Rule {
@@ -39,17 +37,15 @@ const RULES: Record<OptimizerSpec['type'], Rule> = {
   sgd: {
     op: 'sgd_update',
     moments: ['momentum'],
-    attrs: (o) => ({ lr: o.lr, momentum: o.momentum ?? 0.9, weight_decay: o.weight_decay ?? 0 }),
+    attrs: (o) => ({ momentum: o.momentum ?? 0.9, weight_decay: o.weight_decay ?? 0 }),
   },
   adamw: {
     op: 'adamw_update',
     moments: ['exp_avg', 'exp_avg_sq'],
     attrs: (o) => ({
-      lr: o.lr,
       betas: o.betas ?? [0.9, 0.999],
       eps: o.eps ?? 1e-8,
       weight_decay: o.weight_decay ?? 0.01,
-      step: o.step ?? 1,
     }),
   },
   lars: {
@@ -57,7 +53,6 @@ const RULES: Record<OptimizerSpec['type'], Rule> = {
     moments: ['momentum'],
     // BatchNorm parameters and biases get neither weight decay nor the trust ratio.
     attrs: (o, p) => ({
-      lr: o.lr,
       momentum: o.momentum ?? 0.9,
       weight_decay: o.weight_decay ?? 1e-6,
       eeta: o.eeta ?? 0.001,
@@ -75,4 +70,13 @@ export function appendUpdate(g: Graph, params: Tensor[], grads: Map<number, Tens
     g.outputs.set(p.name!, outs[0].id);
     moments.forEach((m, k) => g.outputs.set(m.name!, outs[k + 1].id));
   }
+}
+
+/**
+ * The per-step scalars of update `step` (1-based) at learning rate `lr`: AdamW's bias corrections
+ * 1 − βᵗ are computed here in float64, since in float32 on the device 1 − 0.999ᵗ loses digits.
+ */
+export function stepScalars(o: OptimizerSpec, step: number, lr: number, seed = 0): StepScalars {
+  const [b1, b2] = o.type === 'adamw' ? (o.betas ?? [0.9, 0.999]) : [0, 0];
+  return { ...STEP_DEFAULTS, lr, step, seed, bias1: 1 - b1 ** step, bias2: 1 - b2 ** step };
 }

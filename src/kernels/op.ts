@@ -2,6 +2,47 @@
 // gradient rule that emits more ops. Forward, backward and reference of an op live in one file.
 export type Shape = number[];
 export type Attrs = Record<string, unknown>;
+/** Element types of graph tensors: f32 by default; u8 images travel packed four to a u32 word. */
+export type DType = 'f32' | 'f16' | 'u32' | 'u8';
+
+const DTYPE_BYTES: Record<DType, number> = { f32: 4, f16: 2, u32: 4, u8: 1 };
+
+/** Bytes a tensor of this shape and type occupies on the device, rounded up to whole words. */
+export function tensorBytes(shape: Shape, dtype: DType = 'f32'): number {
+  return Math.max(4, Math.ceil((DTYPE_BYTES[dtype] * numel(shape)) / 4) * 4);
+}
+
+/**
+ * Scalars that change every step of a phase, written into one small uniform before each step so
+ * nothing is re-planned: the scheduled learning rate, the 1-based step, the augmentation seed, the
+ * loss scale, and the optimizer's bias corrections (1 − β₁ᵗ, 1 − β₂ᵗ) folded on the host in float64.
+ */
+export interface StepScalars {
+  lr: number;
+  step: number;
+  seed: number;
+  loss_scale: number;
+  bias1: number;
+  bias2: number;
+}
+
+export const STEP_DEFAULTS: StepScalars = { lr: 0, step: 1, seed: 0, loss_scale: 1, bias1: 1, bias2: 1 };
+
+/** The per-step uniform's words, in STEP_STRUCT's field order (8 words = 32 bytes). */
+export function stepWords(s: StepScalars): { values: number[]; types: ('u32' | 'f32')[] } {
+  return {
+    values: [s.lr, s.step, s.seed, s.loss_scale, s.bias1, s.bias2, 0, 0],
+    types: ['f32', 'u32', 'u32', 'f32', 'f32', 'f32', 'u32', 'u32'],
+  };
+}
+
+export const STEP_BYTES = 32;
+
+/** WGSL of the per-step uniform, for a program that lists 'step' among its bindings at `binding`. */
+export function stepDecl(binding: number, name = 's'): string {
+  return `struct Step { lr: f32, step: u32, seed: u32, loss_scale: f32, bias1: f32, bias2: f32, _p0: u32, _p1: u32 }
+@group(0) @binding(${binding}) var<uniform> ${name}: Step;`;
+}
 
 /** What a kernel may specialise on: CPU rasterisers (lavapipe) and discrete GPUs want other variants. */
 export interface Target {
@@ -29,7 +70,10 @@ export interface Program {
   code: string;
   groups: [number, number?, number?];
   params?: { values: number[]; types?: ('u32' | 'f32')[] };
-  /** 'in:K' the op's K-th input, 'out:K' its K-th output, 'tmp:K' its K-th scratch buffer. */
+  /**
+   * 'in:K' the op's K-th input, 'out:K' its K-th output, 'tmp:K' its K-th scratch buffer, 'step'
+   * the phase's per-step uniform (declared with stepDecl).
+   */
   bindings: string[];
 }
 
@@ -57,11 +101,14 @@ export interface GradContext<A extends Attrs = Attrs> {
 export interface OpDef<A extends Attrs = Attrs> {
   name: string;
   shape(inputs: Shape[], attrs: A): Shape[];
-  reference(inputs: Float64Array[], shapes: Shape[], attrs: A): Float64Array[];
+  /** `step` holds the per-step scalars for ops that read them (optimizer updates, augmentation draws). */
+  reference(inputs: Float64Array[], shapes: Shape[], attrs: A, step?: StepScalars): Float64Array[];
   kernel(shapes: Shape[], attrs: A, target: Target): KernelPlan;
   /** ∂L/∂input for each input (undefined: none, e.g. an integer index or a constant). */
   grad?(ctx: GradContext<A>): (Value | undefined)[];
   flops?(shapes: Shape[], attrs: A): number;
+  /** Output element types where not f32 (an op producing packed or half-precision data). */
+  dtypes?(inputs: Shape[], attrs: A): (DType | undefined)[];
   /** Outputs that are written into an input's buffer (optimizer updates, running stats): output → input. */
   inplace?: Record<number, number>;
 }

@@ -2,31 +2,27 @@
 // adamw_update (PyTorch AdamW: decoupled decay, bias correction from the step count) and lars_update
 // (google-research/simclr LARS). Each writes the parameter and its state back into their own
 // buffers (the `inplace` map). `exclude: true` marks BatchNorm parameters and biases: no weight
-// decay, and for LARS no trust ratio.
+// decay, and for LARS no trust ratio. The learning rate and AdamW's bias corrections come from the
+// phase's per-step uniform, so a schedule changes them without re-planning anything.
 import { FLAT_PARAMS, flatGroups, flatIndex } from './elementwise.js';
-import { defineOp, numel, type Attrs, type Program, type Shape } from './op.js';
+import { defineOp, numel, stepDecl, type Attrs, type Program, type Shape, type StepScalars } from './op.js';
 
 const WG = 256;
 
 export interface SgdAttrs extends Attrs {
-  lr: number;
   momentum?: number;
   weight_decay?: number;
   exclude?: boolean;
 }
 
 export interface AdamWAttrs extends Attrs {
-  lr: number;
   betas?: [number, number];
   eps?: number;
   weight_decay?: number;
-  /** 1 on the first update. */
-  step: number;
   exclude?: boolean;
 }
 
 export interface LarsAttrs extends Attrs {
-  lr: number;
   momentum?: number;
   weight_decay?: number;
   eeta?: number;
@@ -39,6 +35,11 @@ function sameShapes(name: string, shapes: Shape[]): Shape[] {
   return shapes;
 }
 
+function scalars(op: string, step: StepScalars | undefined): StepScalars {
+  if (!step) throw new Error(`${op} reads the learning rate from the step's scalars, and none were given`);
+  return step;
+}
+
 const decay = (attrs: { weight_decay?: number; exclude?: boolean }) => (attrs.exclude ? 0 : (attrs.weight_decay ?? 0));
 
 /** An elementwise update over n elements: `buffers` name the bindings in order (`name!` is written), `body` sees index i and the uniform p. */
@@ -49,7 +50,8 @@ function updateProgram(label: string, n: number, fields: string[], values: numbe
     code: /* wgsl */ `
 struct Params { n: u32, ${fields.map((f) => `${f}: f32`).join(', ')} }
 @group(0) @binding(0) var<uniform> p: Params;
-${names.map((b, k) => `@group(0) @binding(${k + 1}) var<storage, ${b.endsWith('!') ? 'read_write' : 'read'}> ${b.replace('!', '')}: array<f32>;`).join('\n')}
+${stepDecl(1)}
+${names.map((b, k) => `@group(0) @binding(${k + 2}) var<storage, ${b.endsWith('!') ? 'read_write' : 'read'}> ${b.replace('!', '')}: array<f32>;`).join('\n')}
 @compute @workgroup_size(${WG}) fn main(${FLAT_PARAMS}) {
   let i = ${flatIndex(WG)};
   if (i >= p.n) { return; }
@@ -57,7 +59,7 @@ ${names.map((b, k) => `@group(0) @binding(${k + 1}) var<storage, ${b.endsWith('!
 }`,
     groups: flatGroups(n, WG),
     params: { values: [n, ...values], types: ['u32', ...values.map(() => 'f32' as const)] },
-    bindings: Object.values(buffers),
+    bindings: ['step', ...Object.values(buffers)],
   };
 }
 
@@ -65,23 +67,24 @@ ${names.map((b, k) => `@group(0) @binding(${k + 1}) var<storage, ${b.endsWith('!
 defineOp<SgdAttrs>({
   name: 'sgd_update',
   shape: (shapes) => sameShapes('sgd_update', shapes).filter((_, k) => k !== 1),
-  reference: ([w, g, v], _shapes, attrs) => {
+  reference: ([w, g, v], _shapes, attrs, step) => {
+    const { lr } = scalars('sgd_update', step);
     const wd = decay(attrs);
     const m = attrs.momentum ?? 0;
     const v2 = v.map((vi, i) => m * vi + g[i] + wd * w[i]);
-    return [w.map((wi, i) => wi - attrs.lr * v2[i]), v2];
+    return [w.map((wi, i) => wi - lr * v2[i]), v2];
   },
   kernel: ([w], attrs) => ({
     programs: [
       updateProgram(
         'sgd_update',
         numel(w),
-        ['lr', 'momentum', 'wd'],
-        [attrs.lr, attrs.momentum ?? 0, decay(attrs)],
+        ['momentum', 'wd'],
+        [attrs.momentum ?? 0, decay(attrs)],
         { 'w!': 'out:0', g: 'in:1', 'v!': 'out:1' },
         `let v2 = p.momentum * v[i] + g[i] + p.wd * w[i];
   v[i] = v2;
-  w[i] = w[i] - p.lr * v2;`,
+  w[i] = w[i] - s.lr * v2;`,
       ),
     ],
   }),
@@ -93,34 +96,30 @@ defineOp<SgdAttrs>({
 defineOp<AdamWAttrs>({
   name: 'adamw_update',
   shape: (shapes) => sameShapes('adamw_update', shapes).filter((_, k) => k !== 1),
-  reference: ([w, g, m, v], _shapes, attrs) => {
+  reference: ([w, g, m, v], _shapes, attrs, step) => {
+    const { lr, bias1: c1, bias2: c2 } = scalars('adamw_update', step);
     const [b1, b2] = attrs.betas ?? [0.9, 0.999];
     const eps = attrs.eps ?? 1e-8;
-    const c1 = 1 - b1 ** attrs.step;
-    const c2 = 1 - b2 ** attrs.step;
     const m2 = m.map((mi, i) => b1 * mi + (1 - b1) * g[i]);
     const v2 = v.map((vi, i) => b2 * vi + (1 - b2) * g[i] * g[i]);
-    const w2 = w.map((wi, i) => wi * (1 - attrs.lr * decay(attrs)) - ((attrs.lr / c1) * m2[i]) / (Math.sqrt(v2[i]) / Math.sqrt(c2) + eps));
+    const w2 = w.map((wi, i) => wi * (1 - lr * decay(attrs)) - ((lr / c1) * m2[i]) / (Math.sqrt(v2[i]) / Math.sqrt(c2) + eps));
     return [w2, m2, v2];
   },
   kernel: ([w], attrs) => {
     const [b1, b2] = attrs.betas ?? [0.9, 0.999];
-    // Bias corrections are folded on the host, in float64.
-    const stepSize = attrs.lr / (1 - b1 ** attrs.step);
-    const rootC2 = Math.sqrt(1 - b2 ** attrs.step);
     return {
       programs: [
         updateProgram(
           'adamw_update',
           numel(w),
-          ['keep', 'b1', 'b2', 'step', 'rootC2', 'eps'],
-          [1 - attrs.lr * decay(attrs), b1, b2, stepSize, rootC2, attrs.eps ?? 1e-8],
+          ['wd', 'b1', 'b2', 'eps'],
+          [decay(attrs), b1, b2, attrs.eps ?? 1e-8],
           { 'w!': 'out:0', g: 'in:1', 'm!': 'out:1', 'v!': 'out:2' },
           `let m2 = p.b1 * m[i] + (1.0 - p.b1) * g[i];
   let v2 = p.b2 * v[i] + (1.0 - p.b2) * g[i] * g[i];
   m[i] = m2;
   v[i] = v2;
-  w[i] = w[i] * p.keep - p.step * m2 / (sqrt(v2) / p.rootC2 + p.eps);`,
+  w[i] = w[i] * (1.0 - s.lr * p.wd) - (s.lr / s.bias1) * m2 / (sqrt(v2) / sqrt(s.bias2) + p.eps);`,
         ),
       ],
     };
@@ -173,7 +172,8 @@ var<workgroup> sg: array<f32, ${NORM_WG}>;
 defineOp<LarsAttrs>({
   name: 'lars_update',
   shape: (shapes) => sameShapes('lars_update', shapes).filter((_, k) => k !== 1),
-  reference: ([w, g, v], _shapes, attrs) => {
+  reference: ([w, g, v], _shapes, attrs, step) => {
+    const { lr } = scalars('lars_update', step);
     const wd = decay(attrs);
     const d = g.map((gi, i) => gi + wd * w[i]);
     let trust = 1;
@@ -183,7 +183,7 @@ defineOp<LarsAttrs>({
       if (wn > 0 && dn > 0) trust = ((attrs.eeta ?? 0.001) * wn) / dn;
     }
     const m = attrs.momentum ?? 0.9;
-    const v2 = v.map((vi, i) => m * vi + attrs.lr * trust * d[i]);
+    const v2 = v.map((vi, i) => m * vi + lr * trust * d[i]);
     return [w.map((wi, i) => wi - v2[i]), v2];
   },
   kernel: ([w], attrs) => {
@@ -196,11 +196,11 @@ defineOp<LarsAttrs>({
     const update = updateProgram(
       excluded ? 'lars_update_excluded' : 'lars_update',
       n,
-      ['lr', 'momentum', 'wd', 'eeta'],
-      [attrs.lr, attrs.momentum ?? 0.9, wd, attrs.eeta ?? 0.001],
+      ['momentum', 'wd', 'eeta'],
+      [attrs.momentum ?? 0.9, wd, attrs.eeta ?? 0.001],
       excluded ? { 'w!': 'out:0', g: 'in:1', 'v!': 'out:1' } : { 'w!': 'out:0', g: 'in:1', 'v!': 'out:1', norms: 'tmp:0' },
       `let d = g[i] + p.wd * w[i];
-  let v2 = p.momentum * v[i] + p.lr * ${trust} * d;
+  let v2 = p.momentum * v[i] + s.lr * ${trust} * d;
   v[i] = v2;
   w[i] = w[i] - v2;`,
     );

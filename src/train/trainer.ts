@@ -11,7 +11,7 @@ import { BatchLoader, openDataset, type Dataset } from '../data/index.js';
 import { evaluateEncoder, type EvalData, type EvalResult } from '../eval/evaluate.js';
 import { StepExecutor } from '../gpu/executor.js';
 import { runtime, type Runtime } from '../gpu/runtime.js';
-import { optimizerFor } from '../ir/optimizer.js';
+import { optimizerFor, stepScalars } from '../ir/optimizer.js';
 import { renderChart } from '../picture/chart.js';
 import type { ResolvedSpec } from '../spec/index.js';
 import { readCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoint.js';
@@ -119,7 +119,7 @@ export async function train(given: ResolvedSpec | undefined, options: RunOptions
     for (; step < endStep && !options.signal?.aborted; step++) {
       const batch = await loader.next();
       const lr = lrAt(schedule, step);
-      executor.setAttrs('update', { lr, step: step + 1 });
+      executor.setStep(stepScalars(stepSpec.optimizer, step + 1, lr, spec.train.seed));
       loss = await device.run(batch.images as Uint8Array, step);
       if (!Number.isFinite(loss)) throw new DivergedError(step + 1, `the loss (${loss})`, dir);
       const line = progress.update({ step, loss, lr });

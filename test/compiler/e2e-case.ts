@@ -84,7 +84,7 @@ export function e2eFeeds(c: E2eCase): Record<string, number[]> {
 export function e2eOptimizers(c: ReturnType<typeof e2e>): Record<'sgd' | 'adamw' | 'lars', OptimizerSpec> {
   return {
     sgd: { type: 'sgd', lr: c.sgd.lr, momentum: c.sgd.momentum, weight_decay: c.sgd.weight_decay },
-    adamw: { type: 'adamw', lr: c.adamw.lr, betas: c.adamw.betas, eps: c.adamw.eps, weight_decay: c.adamw.weight_decay, step: 1 },
+    adamw: { type: 'adamw', lr: c.adamw.lr, betas: c.adamw.betas, eps: c.adamw.eps, weight_decay: c.adamw.weight_decay },
     lars: { type: 'lars', lr: c.lars.lr, momentum: c.lars.momentum, weight_decay: c.lars.weight_decay, eeta: c.lars.eeta, exclude_bn_and_bias: true },
   };
 }

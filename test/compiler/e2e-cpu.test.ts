@@ -5,6 +5,7 @@ import * as assert from 'uvu/assert';
 import { stepGraph } from '../../src/compiler/compile.js';
 import { fuse } from '../../src/compiler/fuse.js';
 import { evaluate, namedOutputs } from '../../src/ir/evaluate.js';
+import { stepScalars } from '../../src/ir/optimizer.js';
 import { SOFTWARE_TARGET } from '../../src/kernels/op.js';
 import { assertClose } from '../helpers/numeric.js';
 import { e2e, e2eFeeds, e2eOptimizers, e2eSpec, graphName } from './e2e-case.js';
@@ -17,7 +18,8 @@ function run(kind: keyof typeof optimizers, fused = false, checkpoint = false) {
   const spec = e2eSpec(c, optimizers[kind]);
   spec.encoder.checkpoint = checkpoint;
   const graph = stepGraph(spec, c.n, true);
-  return namedOutputs(graph, evaluate(fused ? fuse(graph, SOFTWARE_TARGET) : graph, e2eFeeds(c)));
+  const scalars = stepScalars(optimizers[kind], 1, optimizers[kind].lr);
+  return namedOutputs(graph, evaluate(fused ? fuse(graph, SOFTWARE_TARGET) : graph, e2eFeeds(c), scalars));
 }
 
 test('float64: loss, z, every gradient and the BN running statistics equal PyTorch', () => {

@@ -7,6 +7,7 @@ import { compile } from '../../src/compiler/compile.js';
 import { StepExecutor } from '../../src/gpu/executor.js';
 import { runtime } from '../../src/gpu/runtime.js';
 import { evaluate, namedOutputs } from '../../src/ir/evaluate.js';
+import { stepScalars } from '../../src/ir/optimizer.js';
 import { assertClose } from '../helpers/numeric.js';
 import { e2e, e2eFeeds, e2eOptimizers, e2eSpec, graphName } from './e2e-case.js';
 
@@ -14,14 +15,14 @@ const c = e2e();
 const TOL = 1e-4;
 const optimizers = e2eOptimizers(c);
 
-/** Compiled with lr 0, then given the real one the way a schedule sets it each step. */
+/** Compiled once; the learning rate reaches the update through the per-step uniform, as a schedule sets it. */
 async function step(kind: keyof typeof optimizers, keepGrads: boolean, checkpoint = false): Promise<StepExecutor> {
   const rt = await runtime();
   const spec = e2eSpec(c, { ...optimizers[kind], lr: 0 });
   spec.encoder.checkpoint = checkpoint;
   const { kernels } = compile(spec, { target: rt.target, batch: c.n, keepGrads });
   const ex = await StepExecutor.create(rt, kernels, { initial: e2eFeeds(c) });
-  ex.setAttrs('update', { lr: optimizers[kind].lr });
+  ex.setStep(stepScalars(optimizers[kind], 1, optimizers[kind].lr));
   const loss = await ex.step();
   assert.ok(Math.abs(loss - c.loss) <= TOL * Math.abs(c.loss), `${kind}: loss ${loss} vs ${c.loss}`);
   return ex;
@@ -54,11 +55,13 @@ test('GPU: a second step continues from the first one’s state as the float64 g
   const rt = await runtime();
   const { graph, kernels } = compile(e2eSpec(c, optimizers.sgd), { target: rt.target, batch: c.n });
   const ex = await StepExecutor.create(rt, kernels, { initial: e2eFeeds(c) });
+  const scalars = stepScalars(optimizers.sgd, 1, optimizers.sgd.lr);
+  ex.setStep(scalars);
   await ex.step();
   const persistent = graph.named().filter((t) => t.role === 'param' || t.role === 'state');
   const state: Record<string, ArrayLike<number>> = { views: e2eFeeds(c).views };
   for (const t of persistent) state[t.name!] = await ex.read(t.name!);
-  const want = namedOutputs(graph, evaluate(graph, state));
+  const want = namedOutputs(graph, evaluate(graph, state, scalars));
   assertClose([await ex.step()], want.loss, TOL, 'second loss');
   for (const t of persistent) assertClose(await ex.read(t.name!), want[t.name!], TOL, `${t.name} after the second step`);
   ex.destroy();

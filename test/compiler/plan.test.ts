@@ -7,19 +7,19 @@ import { compile } from '../../src/compiler/compile.js';
 import type { KernelGraph } from '../../src/compiler/kernel-graph.js';
 import type { Graph } from '../../src/ir/graph.js';
 import { runNode } from '../../src/ir/evaluate.js';
-import { numel, SOFTWARE_TARGET } from '../../src/kernels/op.js';
+import { numel, SOFTWARE_TARGET, type StepScalars } from '../../src/kernels/op.js';
 import { assertClose } from '../helpers/numeric.js';
 import { e2e, e2eFeeds, e2eSpec, graphName } from './e2e-case.js';
-import { optimizerFor } from '../../src/ir/optimizer.js';
+import { optimizerFor, stepScalars } from '../../src/ir/optimizer.js';
 import { loadSpecFile } from '../../src/spec/index.js';
 
 /** Runs the lowered graph through the references, reading and writing only the planned buffers. */
-function replay(g: Graph, kg: KernelGraph, feeds: Record<string, number[]>): Record<string, Float64Array> {
+function replay(g: Graph, kg: KernelGraph, feeds: Record<string, number[]>, step: StepScalars): Record<string, Float64Array> {
   const memory = kg.buffers.map((b) => new Float64Array(b.bytes / 4).fill(b.fill ?? NaN));
   for (const b of kg.buffers) if (b.name && feeds[b.name]) memory[b.id].set(feeds[b.name]);
   const read = (t: number) => memory[kg.tensorBuffer[t]].slice(0, numel(g.tensor(t).shape));
   g.nodes.forEach((n, k) => {
-    const results = runNode(g, n, n.inputs.map(read));
+    const results = runNode(g, n, n.inputs.map(read), step);
     n.outputs.forEach((o, j) => memory[kg.tensorBuffer[o]].set(results[j]));
     const own = new Set([...n.inputs, ...n.outputs].map((t) => kg.tensorBuffer[t]));
     for (const d of kg.kernels[k].dispatches) for (const b of d.buffers) if (!own.has(b)) memory[b].fill(NaN);
@@ -35,7 +35,7 @@ test(`the planned buffers hold every tensor long enough: the replayed step equal
   const spec = e2eSpec(c, { type: 'sgd', lr: c.sgd.lr, momentum: c.sgd.momentum, weight_decay: c.sgd.weight_decay });
   spec.encoder.checkpoint = checkpoint;
   const { lowered, kernels } = compile(spec, { target: SOFTWARE_TARGET, batch: c.n, keepGrads: true });
-  const out = replay(lowered, kernels, e2eFeeds(c));
+  const out = replay(lowered, kernels, e2eFeeds(c), stepScalars(spec.optimizer, 1, c.sgd.lr));
   assertClose(out.loss, [c.loss], 1e-9, 'loss');
   for (const [name, want] of Object.entries(c.grads)) assertClose(out[`grad:${graphName(name)}`], want, 1e-9, `∂${name}`);
   for (const [name, want] of Object.entries(c.sgd.params_after)) assertClose(out[graphName(name)], want, 1e-9, name);

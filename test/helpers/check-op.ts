@@ -2,7 +2,7 @@
 // its gradient rule (evaluated through the references of the ops it emits) against central
 // finite differences of the forward reference.
 import * as assert from 'uvu/assert';
-import { getOp, numel, type Attrs, type Shape, type Target, type Value } from '../../src/kernels/index.js';
+import { getOp, numel, type Attrs, type Shape, type StepScalars, type Target, type Value } from '../../src/kernels/index.js';
 import { runtime } from '../../src/gpu/runtime.js';
 import { recordPlan } from '../../src/gpu/execute.js';
 import { randoms, relError } from './numeric.js';
@@ -13,13 +13,15 @@ export interface CheckOptions {
   /** Explicit inputs (float64); random in [-1, 1) where absent. */
   inputs?: (Float64Array | undefined)[];
   target?: Partial<Target>;
+  /** Per-step scalars for ops that read them (optimizer updates). */
+  step?: StepScalars;
 }
 
 export function randomInputs(shapes: Shape[], seed: number, given: (Float64Array | undefined)[] = []): Float64Array[] {
   return shapes.map((s, i) => given[i] ?? randoms(numel(s), seed + 7919 * i));
 }
 
-export async function runOnGpu(name: string, inputs: Float64Array[], shapes: Shape[], attrs: Attrs, target: Partial<Target> = {}): Promise<Float32Array[]> {
+export async function runOnGpu(name: string, inputs: Float64Array[], shapes: Shape[], attrs: Attrs, target: Partial<Target> = {}, step?: StepScalars): Promise<Float32Array[]> {
   const rt = await runtime();
   const def = getOp(name);
   const outShapes = def.shape(shapes, attrs);
@@ -29,7 +31,7 @@ export async function runOnGpu(name: string, inputs: Float64Array[], shapes: Sha
   const outBufs = def.inplace
     ? outShapes.map((s, k) => (def.inplace![k] !== undefined ? inBufs[def.inplace![k]] : rt.upload(new Float32Array(numel(s)).fill(NaN))))
     : outShapes.map((s) => rt.upload(new Float32Array(numel(s)).fill(NaN)));
-  await recordPlan(rt, plan, { inputs: inBufs, outputs: outBufs });
+  await recordPlan(rt, plan, { inputs: inBufs, outputs: outBufs, step });
   const out: Float32Array[] = [];
   for (let k = 0; k < outShapes.length; k++) out.push(await rt.readF32(outBufs[k], numel(outShapes[k])));
   return out;
@@ -40,8 +42,8 @@ export async function checkOp(name: string, shapes: Shape[], attrs: Attrs = {}, 
   const { tol = 1e-5, seed = 1 } = opts;
   const def = getOp(name);
   const inputs = randomInputs(shapes, seed, opts.inputs);
-  const want = def.reference(inputs, shapes, attrs);
-  const got = await runOnGpu(name, inputs, shapes, attrs, opts.target);
+  const want = def.reference(inputs, shapes, attrs, opts.step);
+  const got = await runOnGpu(name, inputs, shapes, attrs, opts.target, opts.step);
   let worst = 0;
   want.forEach((w, k) => {
     const err = relError(got[k], w);

@@ -3,7 +3,7 @@
 import { test } from 'uvu';
 import '../../src/kernels/index.js';
 import { appendBackward } from '../../src/ir/autodiff.js';
-import { buildModel } from '../../src/ir/build.js';
+import { buildModel } from '../helpers/model.js';
 import { evaluate } from '../../src/ir/evaluate.js';
 import type { ModelSpec } from '../../src/ir/model-spec.js';
 import { numel } from '../../src/kernels/op.js';

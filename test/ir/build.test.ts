@@ -3,7 +3,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import '../../src/kernels/index.js';
-import { buildModel } from '../../src/ir/build.js';
+import { buildModel } from '../helpers/model.js';
 import { ShapeError } from '../../src/ir/graph.js';
 import type { EncoderLayer, ModelSpec } from '../../src/ir/model-spec.js';
 import { e2e, e2eSpec, graphName } from '../compiler/e2e-case.js';

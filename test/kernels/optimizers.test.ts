@@ -1,6 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { getOp } from '../../src/kernels/index.js';
+import { getOp, STEP_DEFAULTS, type StepScalars } from '../../src/kernels/index.js';
+import { stepScalars } from '../../src/ir/optimizer.js';
 import { checkOp, runOnGpu } from '../helpers/check-op.js';
 import { golden } from '../helpers/golden.js';
 import { assertClose, randoms } from '../helpers/numeric.js';
@@ -8,29 +9,32 @@ import { assertClose, randoms } from '../helpers/numeric.js';
 const positive = (n: number, seed: number) => randoms(n, seed, 0, 1);
 
 test('sgd_update matches its reference, with and without exclusion', async () => {
-  const attrs = { lr: 0.1, momentum: 0.9, weight_decay: 0.01 };
-  await checkOp('sgd_update', [[37, 3], [37, 3], [37, 3]], attrs);
-  await checkOp('sgd_update', [[1001], [1001], [1001]], { ...attrs, exclude: true });
+  const attrs = { momentum: 0.9, weight_decay: 0.01 };
+  const step = { ...STEP_DEFAULTS, lr: 0.1 };
+  await checkOp('sgd_update', [[37, 3], [37, 3], [37, 3]], attrs, { step });
+  await checkOp('sgd_update', [[1001], [1001], [1001]], { ...attrs, exclude: true }, { step });
 });
 
 test('adamw_update matches its reference at step 1 and step 7', async () => {
   const shapes = [[5, 41], [5, 41], [5, 41], [5, 41]];
   for (const step of [1, 7]) {
-    const attrs = { lr: 0.01, betas: [0.9, 0.999], eps: 1e-8, weight_decay: 0.05, step };
-    await checkOp('adamw_update', shapes, attrs, { inputs: [undefined, undefined, undefined, positive(205, step)], tol: 2e-5 });
+    const attrs = { betas: [0.9, 0.999] as [number, number], eps: 1e-8, weight_decay: 0.05 };
+    const scalars = stepScalars({ type: 'adamw', lr: 0.01, ...attrs }, step, 0.01);
+    await checkOp('adamw_update', shapes, attrs, { inputs: [undefined, undefined, undefined, positive(205, step)], tol: 2e-5, step: scalars });
   }
 });
 
 test('lars_update matches its reference: trust ratio over a tensor larger than one workgroup pass, and excluded', async () => {
-  const attrs = { lr: 0.3, momentum: 0.9, weight_decay: 1e-4, eeta: 0.001 };
-  await checkOp('lars_update', [[1234], [1234], [1234]], attrs);
-  await checkOp('lars_update', [[7], [7], [7]], { ...attrs, exclude: true });
+  const attrs = { momentum: 0.9, weight_decay: 1e-4, eeta: 0.001 };
+  const step = { ...STEP_DEFAULTS, lr: 0.3 };
+  await checkOp('lars_update', [[1234], [1234], [1234]], attrs, { step });
+  await checkOp('lars_update', [[7], [7], [7]], { ...attrs, exclude: true }, { step });
 });
 
 test('lars_update uses trust 1 where the parameter is all zeros', async () => {
-  const attrs = { lr: 0.5, momentum: 0.9, weight_decay: 0, eeta: 0.001 };
+  const attrs = { momentum: 0.9, weight_decay: 0, eeta: 0.001 };
   const g = randoms(9, 4);
-  const [w] = await runOnGpu('lars_update', [new Float64Array(9), g, new Float64Array(9)], [[9], [9], [9]], attrs);
+  const [w] = await runOnGpu('lars_update', [new Float64Array(9), g, new Float64Array(9)], [[9], [9], [9]], attrs, {}, { ...STEP_DEFAULTS, lr: 0.5 });
   assertClose(w, g.map((x) => -0.5 * x), 1e-6, 'w after one step from zero');
 });
 
@@ -77,30 +81,30 @@ test('e2e-step.json: BatchNorm parameters and biases are found from the architec
 });
 
 /** Applies one update op to every parameter of the golden step and compares to params_after. */
-async function goldenStep(op: string, after: Record<string, number[]>, attrsOf: (name: string) => Record<string, unknown>, states: number): Promise<void> {
+async function goldenStep(op: string, after: Record<string, number[]>, attrsOf: (name: string) => Record<string, unknown>, states: number, scalars: StepScalars): Promise<void> {
   for (const name of Object.keys(step.grads)) {
     const w = Float64Array.from(step.params[name]);
     const g = Float64Array.from(step.grads[name]);
     const zeros = Array.from({ length: states }, () => new Float64Array(w.length));
     const shape = [w.length];
-    const [got] = await runOnGpu(op, [w, g, ...zeros], Array(2 + states).fill(shape), attrsOf(name));
+    const [got] = await runOnGpu(op, [w, g, ...zeros], Array(2 + states).fill(shape), attrsOf(name), {}, scalars);
     assertClose(got, after[name], 1e-4, `${op} ${name}`);
   }
 }
 
 test('sgd_update reproduces PyTorch SGD on e2e-step.json (decay on every parameter)', async () => {
   const { lr, momentum, weight_decay, params_after } = step.sgd;
-  await goldenStep('sgd_update', params_after, () => ({ lr, momentum, weight_decay }), 1);
+  await goldenStep('sgd_update', params_after, () => ({ momentum, weight_decay }), 1, stepScalars({ type: 'sgd', lr }, 1, lr));
 });
 
 test('adamw_update reproduces PyTorch AdamW on e2e-step.json (decay on every parameter)', async () => {
   const { lr, betas, eps, weight_decay, params_after } = step.adamw;
-  await goldenStep('adamw_update', params_after, () => ({ lr, betas, eps, weight_decay, step: 1 }), 2);
+  await goldenStep('adamw_update', params_after, () => ({ betas, eps, weight_decay }), 2, stepScalars({ type: 'adamw', lr, betas }, 1, lr));
 });
 
 test('lars_update reproduces SimCLR LARS on e2e-step.json (BatchNorm and biases excluded)', async () => {
   const { lr, momentum, weight_decay, eeta, params_after } = step.lars;
-  await goldenStep('lars_update', params_after, (name) => ({ lr, momentum, weight_decay, eeta, exclude: excluded(name) }), 1);
+  await goldenStep('lars_update', params_after, (name) => ({ momentum, weight_decay, eeta, exclude: excluded(name) }), 1, stepScalars({ type: 'lars', lr }, 1, lr));
 });
 
 test.run();

@@ -1,0 +1,3 @@
+// Registration: one import per loss file.
+export * from './loss.js';
+import './infonce.js';

@@ -1,0 +1,81 @@
+// A phase is one compiled program of a run: contrastive pre-training, the linear probe, fine-tuning,
+// distillation, or an inference pass (features, logits). It says which network (encoder, the head up
+// to a layer, a classifier), which loss row, which parameters train and which stay frozen, and which
+// optimizer updates them. `buildPhase` turns it into one graph: forward → loss → backward → update.
+import type { Attrs, DType, Shape } from '../kernels/op.js';
+import { appendBackward } from './autodiff.js';
+import { Builder, type NetworkSpec } from './build.js';
+import { checkpointSegments } from './checkpoint.js';
+import { Graph, pruned, type Stage, type Tensor } from './graph.js';
+import { getLoss } from './losses/index.js';
+import { appendUpdate, type OptimizerSpec } from './optimizer.js';
+
+export interface PhaseInput {
+  /** The graph input's name: 'views' (2N stacked views), 'images', 'features'. */
+  name: string;
+  shape: Shape;
+  dtype?: DType;
+}
+
+export interface PhaseSpec {
+  name: string;
+  input: PhaseInput;
+  network: NetworkSpec;
+  /** Training phases: the loss row and its attributes, the optimizer, and what stays fixed. */
+  loss?: { type: string; attrs: Attrs };
+  optimizer?: OptimizerSpec;
+  /** Parameter name prefixes that do not train ('encoder.'): read, never updated. */
+  frozen?: string[];
+  /** BatchNorm from batch statistics ('train', updating running stats) or from running stats. */
+  mode: 'train' | 'eval';
+  /** Recompute each encoder layer in the backward pass instead of keeping its activations. */
+  checkpoint?: boolean;
+  /** Keep each trained parameter's gradient as an output `grad:NAME` (for checks; costs memory). */
+  keepGrads?: boolean;
+}
+
+export interface PhaseGraph {
+  graph: Graph;
+  input: Tensor;
+  output: Tensor;
+  /** Every parameter the network reads; `trained` are the ones the update writes. */
+  params: Tensor[];
+  trained: Tensor[];
+  loss?: Tensor;
+}
+
+/**
+ * The phase's forward program and its loss, not yet differentiated. A phase without a loss is
+ * inference: every node is in the 'eval' stage, and the network's output is named for what it is
+ * ('features', 'z' or 'logits').
+ */
+export function buildForward(p: PhaseSpec): PhaseGraph {
+  const g = new Graph();
+  const stage: Stage = p.loss ? 'forward' : 'eval';
+  const input = g.leaf('input', p.input.shape, 'data', { name: p.input.name, ...(p.input.dtype ? { dtype: p.input.dtype } : {}) });
+  const b = new Builder(g, p.mode, stage);
+  const output = b.network(input, p.network);
+  for (const [name, t] of Object.entries(b.named)) g.outputs.set(name, t.id);
+  const frozen = p.frozen ?? [];
+  const trained = p.loss ? b.params.filter((t) => !frozen.some((prefix) => t.name!.startsWith(prefix))) : [];
+  if (!p.loss) return { graph: g, input, output, params: b.params, trained };
+  const row = getLoss(p.loss.type);
+  const extra = (row.inputs?.(output.shape, p.loss.attrs) ?? []).map((i) =>
+    g.leaf('input', i.shape, 'data', { name: i.name, ...(i.dtype ? { dtype: i.dtype } : {}) }),
+  );
+  const loss = row.build(g, output, extra, p.loss.attrs);
+  g.outputs.set('loss', loss.id);
+  return { graph: g, input, output, params: b.params, trained, loss };
+}
+
+/** The phase's whole program: forward → loss → backward → update (or the inference pass alone). */
+export function buildPhase(p: PhaseSpec): PhaseGraph {
+  const built = buildForward(p);
+  const { graph: g, loss, trained } = built;
+  if (!loss) return { ...built, graph: pruned(g) };
+  if (!p.optimizer) throw new Error(`phase ${p.name}: a loss needs an optimizer`);
+  const grads = appendBackward(g, loss, trained);
+  if (p.keepGrads) for (const t of trained) g.outputs.set(`grad:${t.name}`, grads.get(t.id)!.id);
+  appendUpdate(g, trained, grads, p.optimizer);
+  return { ...built, graph: pruned(p.checkpoint ? checkpointSegments(g, 'encoder.layers') : g) };
+}

@@ -1,0 +1,36 @@
+// The phases a run is made of, each built from the resolved spec: contrastive pre-training and the
+// encoder's inference pass (features for kNN and the probe). Later phases join them here.
+import type { ModelSpec } from './model-spec.js';
+import type { OptimizerSpec } from './optimizer.js';
+import type { PhaseSpec } from './phase.js';
+
+/** Side of the views the encoder sees: the augmentation's output size, else the data's. */
+export function viewSize(spec: ModelSpec): number {
+  return spec.augment?.size ?? spec.data?.image_size ?? 28;
+}
+
+/** SimCLR pre-training: encoder → projection head → InfoNCE over 2·batch stacked views. */
+export function pretrainPhase(spec: ModelSpec & { optimizer?: OptimizerSpec }, batch: number, keepGrads = false): PhaseSpec {
+  const size = viewSize(spec);
+  return {
+    name: 'pretrain',
+    input: { name: 'views', shape: [2 * batch, spec.encoder.in_channels, size, size] },
+    network: { encoder: spec.encoder, head: { projector: spec.projector } },
+    loss: { type: 'infonce', attrs: { temperature: spec.loss.temperature } },
+    optimizer: spec.optimizer,
+    mode: 'train',
+    checkpoint: spec.encoder.checkpoint,
+    keepGrads,
+  };
+}
+
+/** The encoder alone, BatchNorm from running statistics: its pooled output is 'features'. */
+export function featuresPhase(spec: ModelSpec, batch: number): PhaseSpec {
+  const size = viewSize(spec);
+  return {
+    name: 'features',
+    input: { name: 'images', shape: [batch, spec.encoder.in_channels, size, size] },
+    network: { encoder: spec.encoder },
+    mode: 'eval',
+  };
+}
