@@ -11,3 +11,4 @@ import './l2norm.js';
 import './ntxent.js';
 import './optimizers.js';
 import './kd.js';
+import './probe.js';
