@@ -1,5 +1,6 @@
 // `simclr-compile`: one commander program; each command lives in its own module under commands/.
 import { Command, CommanderError } from 'commander';
+import { isSpecError } from '../spec/index.js';
 import { registerBench } from './commands/bench.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerLsp } from './commands/lsp.js';
@@ -33,7 +34,9 @@ export async function main(argv: string[]): Promise<number> {
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode;
-    process.stderr.write(`simclr-compile: ${(err as Error).message}\n`);
+    // The message alone, never a stack: a coded error (bad data, an augmentation that cannot run) is the user's to fix.
+    const code = isSpecError(err) ? `error ${err.code}: ` : '';
+    process.stderr.write(`simclr-compile: ${code}${(err as Error).message}\n`);
     return 1;
   }
 }

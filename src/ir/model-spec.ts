@@ -1,34 +1,12 @@
 // The part of the resolved spec (src/spec/types.ts) the model builder reads. A resolved spec is one;
-// fields the builder has defaults for are optional, so graphs for tests and tools stay short.
-import type {
-  AvgpoolLayer,
-  BatchnormLayer,
-  ConvLayer,
-  EncoderSpec,
-  FlattenLayer,
-  LinearLayer,
-  LossSpec,
-  MaxpoolLayer,
-  ProjectorSpec,
-  ReluLayer,
-  ResidualLayer,
-} from '../spec/types.js';
+// every field the schema gives a default is required, so the builder never restates a default.
+import type { AugmentSpec, EncoderSpec, Layer, LossSpec, ProjectorSpec } from '../spec/types.js';
 
-type Optional<T, K extends keyof T> = Omit<T, K> & Partial<Pick<T, K>>;
-
-export type EncoderLayer =
-  | Optional<ConvLayer, 'kernel' | 'stride' | 'padding' | 'bias'>
-  | Optional<BatchnormLayer, 'eps' | 'momentum'>
-  | ReluLayer
-  | Optional<MaxpoolLayer | AvgpoolLayer, 'kernel' | 'stride' | 'padding'>
-  | FlattenLayer
-  | Optional<LinearLayer, 'bias'>
-  | (Optional<Pick<ResidualLayer, 'type' | 'relu'>, 'relu'> & { body: EncoderLayer[]; shortcut?: EncoderLayer[] });
+export type EncoderLayer = Layer;
 
 export interface ModelSpec {
-  data?: { image_size?: number; channels?: number };
-  augment?: { size?: number };
-  encoder: Pick<EncoderSpec, 'in_channels' | 'pool'> & { checkpoint?: boolean; layers: EncoderLayer[] };
+  augment: Pick<AugmentSpec, 'size'>;
+  encoder: Pick<EncoderSpec, 'in_channels' | 'pool' | 'checkpoint' | 'layers'>;
   projector: ProjectorSpec;
   loss: Pick<LossSpec, 'temperature'>;
 }

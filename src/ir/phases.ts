@@ -4,14 +4,9 @@ import type { ModelSpec } from './model-spec.js';
 import type { OptimizerSpec } from './optimizer.js';
 import type { PhaseSpec } from './phase.js';
 
-/** Side of the views the encoder sees: the augmentation's output size, else the data's. */
-export function viewSize(spec: ModelSpec): number {
-  return spec.augment?.size ?? spec.data?.image_size ?? 28;
-}
-
 /** SimCLR pre-training: encoder → projection head → InfoNCE over 2·batch stacked views. */
 export function pretrainPhase(spec: ModelSpec & { optimizer?: OptimizerSpec }, batch: number, keepGrads = false): PhaseSpec {
-  const size = viewSize(spec);
+  const size = spec.augment.size;
   return {
     name: 'pretrain',
     input: { name: 'views', shape: [2 * batch, spec.encoder.in_channels, size, size] },
@@ -26,7 +21,7 @@ export function pretrainPhase(spec: ModelSpec & { optimizer?: OptimizerSpec }, b
 
 /** The encoder alone, BatchNorm from running statistics: its pooled output is 'features'. */
 export function featuresPhase(spec: ModelSpec, batch: number): PhaseSpec {
-  const size = viewSize(spec);
+  const size = spec.augment.size;
   return {
     name: 'features',
     input: { name: 'images', shape: [batch, spec.encoder.in_channels, size, size] },

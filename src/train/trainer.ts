@@ -78,7 +78,8 @@ export async function train(given: ResolvedSpec | undefined, options: RunOptions
   const dataset = openDataset(spec.data);
   const batchSize = spec.train.batch_size;
   const loader = new BatchLoader(dataset, { batchSize, seed: spec.train.seed, startStep });
-  const totalSteps = spec.train.steps ?? (spec.train.epochs ?? 100) * loader.stepsPerEpoch;
+  // The resolver gives every spec without `steps` its `epochs`.
+  const totalSteps = spec.train.steps ?? spec.train.epochs! * loader.stepsPerEpoch;
   const schedule = makeSchedule({ optimizer: spec.optimizer, schedule: spec.schedule, batchSize, stepsPerEpoch: loader.stepsPerEpoch, totalSteps });
   const stepSpec: TrainingSpec = { ...spec, optimizer: optimizerFor(spec.optimizer, batchSize) };
   const executor = await StepExecutor.create(rt, compile(stepSpec, { target: rt.target }).kernels, {

@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import { compile } from '../../compiler/compile.js';
 import { formatSummary, summarize, writeCompiled } from '../../compiler/output.js';
-import { resolveTarget, type TargetChoice } from '../../compiler/targets.js';
+import { resolveTarget, type TargetChoice } from '../target.js';
 import { ShapeError } from '../../ir/graph.js';
 import { optimizerFor } from '../../ir/optimizer.js';
 import { sourceRange } from '../../spec/index.js';
