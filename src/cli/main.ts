@@ -10,6 +10,7 @@ import { registerCompile } from './commands/compile.js';
 import { registerShowAugs } from './commands/show-augs.js';
 import { registerRun } from './commands/run.js';
 import { registerEval } from './commands/eval.js';
+import { registerExport } from './commands/export.js';
 
 export async function main(argv: string[]): Promise<number> {
   const program = new Command('simclr-compile')
@@ -26,6 +27,7 @@ export async function main(argv: string[]): Promise<number> {
   registerShowAugs(program);
   registerRun(program);
   registerEval(program);
+  registerExport(program);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
