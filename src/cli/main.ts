@@ -11,6 +11,7 @@ import { registerShowAugs } from './commands/show-augs.js';
 import { registerRun } from './commands/run.js';
 import { registerEval } from './commands/eval.js';
 import { registerExport } from './commands/export.js';
+import { registerReport } from './commands/report.js';
 
 export async function main(argv: string[]): Promise<number> {
   const program = new Command('simclr-compile')
@@ -28,6 +29,7 @@ export async function main(argv: string[]): Promise<number> {
   registerRun(program);
   registerEval(program);
   registerExport(program);
+  registerReport(program);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
