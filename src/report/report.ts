@@ -191,7 +191,7 @@ svg text{font:11px sans-serif;fill:#444}
 figure{display:inline-block;margin:0 16px 8px 0}figcaption{text-align:center;color:#555}
 .row{display:flex;flex-wrap:wrap}
 img{image-rendering:pixelated}
-img.augs{max-width:100%;width:480px}
+img.augs{max-height:520px;max-width:100%}
 table{border-collapse:collapse}td,th{padding:2px 6px;text-align:center}
 .neighbours td{border-bottom:1px solid #eee}
 .neighbours img{width:36px;height:36px;margin:1px;border:3px solid transparent}
