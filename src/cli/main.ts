@@ -12,6 +12,8 @@ import { registerShowAugs } from './commands/show-augs.js';
 import { registerRun } from './commands/run.js';
 import { registerEval } from './commands/eval.js';
 import { registerProfile } from './commands/profile.js';
+import { registerExport } from './commands/export.js';
+import { registerReport } from './commands/report.js';
 
 export async function main(argv: string[]): Promise<number> {
   const program = new Command('simclr-compile')
@@ -29,6 +31,8 @@ export async function main(argv: string[]): Promise<number> {
   registerRun(program);
   registerEval(program);
   registerProfile(program);
+  registerExport(program);
+  registerReport(program);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
