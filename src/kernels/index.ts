@@ -10,3 +10,5 @@ import './pool.js';
 import './l2norm.js';
 import './ntxent.js';
 import './optimizers.js';
+import './knn.js';
+import './cross_entropy.js';
