@@ -84,7 +84,7 @@ const TOPK_WG = 64;
  * back. Only the set of a row's entries is meaningful, not their order.
  */
 const topkCode = (k: number, excludeSelf: boolean) => /* wgsl */ `
-struct P { n4: u32, k: u32 }
+struct P { n4: u32 }
 @group(0) @binding(0) var<uniform> p: P;
 @group(0) @binding(1) var<storage, read> s: array<vec4f>;
 @group(0) @binding(2) var<storage, read> window: array<f32>;
@@ -157,7 +157,7 @@ defineOp<TopkAttrs>({
         label: 'knn_topk',
         code: topkCode(k, !!attrs.exclude_self),
         groups: [ceilDiv(q, TOPK_WG)],
-        params: { values: [n / 4, k] },
+        params: { values: [n / 4] },
         bindings: ['in:0', 'in:1', 'out:0', 'out:1'],
       },
     ],
@@ -194,7 +194,7 @@ export function weightedVote(sims: ArrayLike<number>, classOf: (slot: number) =>
 const VOTE_WG = 64;
 
 const voteCode = (k: number, classes: number) => /* wgsl */ `
-struct P { k: u32, classes: u32, inv_t: f32 }
+struct P { rows: u32, inv_t: f32 }
 @group(0) @binding(0) var<uniform> p: P;
 @group(0) @binding(1) var<storage, read> top_sims: array<f32>;
 @group(0) @binding(2) var<storage, read> top_items: array<f32>;
@@ -203,7 +203,7 @@ struct P { k: u32, classes: u32, inv_t: f32 }
 @group(0) @binding(5) var<storage, read_write> prediction: array<f32>;
 @compute @workgroup_size(${VOTE_WG}) fn main(@builtin(global_invocation_id) id: vec3u) {
   let r = id.x;
-  if (r >= arrayLength(&prediction)) { return; }
+  if (r >= p.rows) { return; }
   if (r >= u32(window[3])) { prediction[r] = -1.0; return; }
   let base = (u32(window[2]) + r) * ${k}u;
   var top = -3.4e38;
@@ -247,7 +247,7 @@ defineOp<VoteAttrs>({
         label: 'knn_vote',
         code: voteCode(k, attrs.classes),
         groups: [ceilDiv(attrs.rows, VOTE_WG)],
-        params: { values: [k, attrs.classes, 1 / attrs.temperature], types: ['u32', 'u32', 'f32'] },
+        params: { values: [attrs.rows, 1 / attrs.temperature], types: ['u32', 'f32'] },
         bindings: ['in:0', 'in:1', 'in:2', 'in:3', 'out:0'],
       },
     ],
