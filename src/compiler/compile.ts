@@ -37,7 +37,11 @@ export interface Compiled {
 
 /** Any phase as a kernel graph for the target. */
 export function compilePhase(phase: PhaseSpec, target: Target, options: { fuse?: boolean } = {}): Compiled {
-  const { graph } = buildPhase(phase);
+  return compileGraph(buildPhase(phase).graph, target, options);
+}
+
+/** A graph built directly from ops (the kNN evaluation's similarity → top-k → vote) as a kernel graph. */
+export function compileGraph(graph: Graph, target: Target, options: { fuse?: boolean } = {}): Compiled {
   const scheduled = scheduleUpdates(graph);
   const lowered = options.fuse === false ? scheduled : fuse(scheduled, target);
   return { graph, lowered, kernels: lower(lowered, target) };

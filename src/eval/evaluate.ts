@@ -33,8 +33,11 @@ export async function evaluateEncoder(
   const testFeatures = await extractFeatures(rt, spec, weights, test);
   const result: EvalResult = { feature_dim: trainFeatures.dim, train_count: train.count, test_count: test.count };
   if (spec.eval.knn) {
-    const k = Math.min(spec.eval.knn.k, train.count);
-    result.knn_top1 = (await knnClassify(rt, trainFeatures, testFeatures, { k, temperature: spec.eval.knn.temperature, classes })).top1;
+    // Evaluated on the training split, each query is in the bank: as its own nearest neighbour it would always be right.
+    const excludeSelf = spec.data.eval_split === 'train';
+    const k = Math.min(spec.eval.knn.k, train.count - (excludeSelf ? 1 : 0));
+    const opts = { k, temperature: spec.eval.knn.temperature, classes, excludeSelf };
+    result.knn_top1 = (await knnClassify(rt, trainFeatures, testFeatures, opts)).top1;
     log(`knn (k=${k}) top-1 ${pct(result.knn_top1)}`);
   }
   if (spec.eval.linear) {

@@ -1,10 +1,14 @@
 // Linear probe: multinomial logistic regression (softmax, cross-entropy, L2 on the weights) on frozen
-// features, trained with minibatch SGD + momentum and a cosine-decayed rate. Training runs on the
-// device, one minibatch per submit (forward + softmax gradient, then gradient + momentum update);
-// `trainProbe` is the same algorithm on the CPU, the reference the device path is tested against.
+// features, standardised with the training set's statistics, trained with minibatch SGD + momentum
+// and a cosine-decayed rate. On the device it is two compiled phases (src/ir/phases.ts): the
+// linear_probe step, one minibatch per submit, and probe_logits for the predictions. `trainProbe` and
+// `probePredict` are the same algorithm on the CPU, the references the device path is tested against.
+import { compilePhase } from '../compiler/compile.js';
 import { mixSeed, permutation, Rng } from '../data/rng.js';
+import { StepExecutor } from '../gpu/executor.js';
 import type { Runtime } from '../gpu/runtime.js';
-import { ceilDiv } from '../kernels/op.js';
+import { stepScalars } from '../ir/optimizer.js';
+import { linearProbePhase, probeLogitsPhase } from '../ir/phases.js';
 import type { Features } from './knn.js';
 
 export interface ProbeOptions {
@@ -171,147 +175,96 @@ export function trainProbe(train: Features, opts: ProbeOptions): { probe: Probe;
   return { probe: { weights, bias, mean, invStd, classes, dim }, losses };
 }
 
-const WG = 64;
+/** Logit rows the prediction pass takes per dispatch. */
+const PREDICT_BATCH = 1024;
 
 /**
- * One row per invocation: logits (weights hold C rows of D weights then the bias), log-sum-exp,
- * the row's cross-entropy added to its slot of `loss`, and δ = (softmax − onehot) / B in place of
- * the logits.
+ * The device trainer: the CPU trainer's algorithm, order and rates, as the compiled linear_probe
+ * phase (linear → cross_entropy → autodiff → sgd_update). Its batch has a fixed shape: the last,
+ * partial batch is padded with rows labelled −1, which the loss does not count.
  */
-const FORWARD = /* wgsl */ `
-struct P { b: u32, d: u32, c: u32 }
-@group(0) @binding(0) var<uniform> p: P;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read> labels: array<u32>;
-@group(0) @binding(3) var<storage, read> w: array<f32>;
-@group(0) @binding(4) var<storage, read_write> delta: array<f32>;
-@group(0) @binding(5) var<storage, read_write> loss: array<f32>;
-@compute @workgroup_size(${WG}) fn main(@builtin(global_invocation_id) id: vec3u) {
-  let i = id.x;
-  if (i >= p.b) { return; }
-  let stride = p.d + 1u;
-  var top = -3.0e38;
-  for (var c = 0u; c < p.c; c++) {
-    var z = w[c * stride + p.d];
-    for (var j = 0u; j < p.d; j++) { z = fma(w[c * stride + j], x[i * p.d + j], z); }
-    delta[i * p.c + c] = z;
-    top = max(top, z);
-  }
-  var sum = 0.0;
-  for (var c = 0u; c < p.c; c++) { sum += exp(delta[i * p.c + c] - top); }
-  let label = labels[i];
-  loss[i] += top + log(sum) - delta[i * p.c + label];
-  for (var c = 0u; c < p.c; c++) {
-    let hit = select(0.0, 1.0, c == label);
-    delta[i * p.c + c] = (exp(delta[i * p.c + c] - top) / sum - hit) / f32(p.b);
-  }
-}`;
-
-/**
- * One weight per invocation: g = Σᵢ δᵢ꜀·xᵢⱼ (+ λw off the bias column), v = m·v + g, w −= lr·v. The
- * invocations of a workgroup share the class and read neighbouring features.
- */
-const UPDATE = /* wgsl */ `
-struct P { b: u32, d: u32, c: u32, lambda: f32, momentum: f32 }
-@group(0) @binding(0) var<uniform> p: P;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read> delta: array<f32>;
-@group(0) @binding(3) var<storage, read> lr: array<f32>;
-@group(0) @binding(4) var<storage, read_write> w: array<f32>;
-@group(0) @binding(5) var<storage, read_write> v: array<f32>;
-@compute @workgroup_size(${WG}) fn main(@builtin(global_invocation_id) id: vec3u) {
-  let j = id.x;
-  let c = id.y;
-  if (j > p.d) { return; }
-  var g = 0.0;
-  if (j < p.d) {
-    for (var i = 0u; i < p.b; i++) { g = fma(delta[i * p.c + c], x[i * p.d + j], g); }
-  } else {
-    for (var i = 0u; i < p.b; i++) { g += delta[i * p.c + c]; }
-  }
-  let k = c * (p.d + 1u) + j;
-  if (j < p.d) { g = fma(p.lambda, w[k], g); }
-  v[k] = fma(p.momentum, v[k], g);
-  w[k] -= lr[0] * v[k];
-}`;
-
-/** The device trainer: the CPU trainer's algorithm, order and rates, with the arithmetic on the device. */
 export async function trainProbeOnDevice(rt: Runtime, train: Features, opts: ProbeOptions): Promise<{ probe: Probe; losses: number[] }> {
   const { classes, epochs, weightDecay, momentum, dim, count, mean, invStd, batch, stepsPerEpoch, x, order, rate } = plan(train, opts);
-  const [forward, update] = await Promise.all([rt.pipeline(FORWARD, 'probe_forward'), rt.pipeline(UPDATE, 'probe_update')]);
-  const wBuf = rt.buffer(classes * (dim + 1) * 4, 'probe weights');
-  const buffers = [
-    wBuf,
-    rt.buffer(classes * (dim + 1) * 4, 'probe momentum'),
-    rt.buffer(batch * dim * 4, 'probe batch'),
-    rt.buffer(batch * 4, 'probe labels'),
-    rt.buffer(batch * classes * 4, 'probe delta'),
-    rt.buffer(batch * 4, 'probe loss'),
-    rt.buffer(4, 'probe lr'),
-  ];
-  const [, vBuf, xBuf, labelBuf, deltaBuf, lossBuf, lrBuf] = buffers;
-  rt.write(wBuf, new Float32Array(classes * (dim + 1)));
-  rt.write(vBuf, new Float32Array(classes * (dim + 1)));
-  const params = new Map<number, GPUBuffer[]>();
-  const paramsFor = (rows: number) => {
-    if (!params.has(rows)) {
-      params.set(rows, [
-        rt.uniform([rows, dim, classes], 'u32', 'probe_forward'),
-        rt.uniform([rows, dim, classes, weightDecay, momentum], ['u32', 'u32', 'u32', 'f32', 'f32'], 'probe_update'),
-      ]);
-    }
-    return params.get(rows)!;
-  };
+  const phase = linearProbePhase(dim, classes, batch, { lr: opts.lr, momentum, weight_decay: weightDecay });
+  const ex = await StepExecutor.create(rt, compilePhase(phase, rt.target).kernels);
   const xRows = new Float32Array(batch * dim);
-  const labelRows = new Uint32Array(batch);
+  const labelRows = new Float32Array(batch);
   const losses: number[] = [];
   try {
     for (let epoch = 0; epoch < epochs; epoch++) {
       const visit = order(epoch);
-      rt.write(lossBuf, new Float32Array(batch));
+      const sums: Promise<number>[] = [];
       for (let s = 0; s < stepsPerEpoch; s++) {
         const rows = visit.subarray(s * batch, Math.min(count, (s + 1) * batch));
+        xRows.fill(0);
+        labelRows.fill(-1);
         rows.forEach((row, i) => {
           xRows.set(x.subarray(row * dim, (row + 1) * dim), i * dim);
           labelRows[i] = train.labels[row];
         });
-        // Each step's writes must follow the previous step's work on the queue: submit per step.
-        rt.write(xBuf, xRows.subarray(0, rows.length * dim));
-        rt.write(labelBuf, labelRows.subarray(0, rows.length));
-        rt.write(lrBuf, Float32Array.of(rate(epoch * stepsPerEpoch + s)));
-        const [fp, up] = paramsFor(rows.length);
-        rt.dispatch({ pipeline: forward, bindings: [fp, xBuf, labelBuf, wBuf, deltaBuf, lossBuf], groups: [ceilDiv(rows.length, WG)] });
-        rt.dispatch({ pipeline: update, bindings: [up, xBuf, deltaBuf, lrBuf, wBuf, vBuf], groups: [ceilDiv(dim + 1, WG), classes] });
-        rt.submit();
+        ex.write('features', xRows);
+        ex.write('labels', labelRows);
+        const step = epoch * stepsPerEpoch + s;
+        ex.setStep(stepScalars(phase.optimizer!, step + 1, rate(step)));
+        ex.record();
+        // The read submits the step, so the next step's writes follow it on the queue; the losses are awaited once an epoch.
+        sums.push(ex.read('loss').then(([loss]) => loss * rows.length));
       }
-      const rowLosses = await rt.readF32(lossBuf, batch);
-      losses.push(rowLosses.reduce((a, b) => a + b, 0) / count);
+      losses.push((await Promise.all(sums)).reduce((a, b) => a + b, 0) / count);
     }
-    const packed = await rt.readF32(wBuf, classes * (dim + 1));
-    const weights = new Float32Array(classes * dim);
-    const bias = new Float32Array(classes);
-    for (let c = 0; c < classes; c++) {
-      weights.set(packed.subarray(c * (dim + 1), c * (dim + 1) + dim), c * dim);
-      bias[c] = packed[c * (dim + 1) + dim];
-    }
+    const weights = await ex.read('classifier.weight');
+    const bias = await ex.read('classifier.bias');
     return { probe: { weights, bias, mean, invStd, classes, dim }, losses };
   } finally {
-    for (const b of [...buffers, ...[...params.values()].flat()]) b.destroy();
+    ex.destroy();
   }
 }
 
+/** Index of the largest value (the first of equals). */
+function argmax(z: ArrayLike<number>, from: number, count: number): number {
+  let best = 0;
+  for (let c = 1; c < count; c++) if (z[from + c] > z[from + best]) best = c;
+  return best;
+}
+
+/** The probe's classes on the device: the compiled probe_logits phase, argmax on the host. */
+export async function predictOnDevice(rt: Runtime, probe: Probe, f: Features): Promise<Int32Array> {
+  const { classes, dim } = probe;
+  const batch = Math.min(PREDICT_BATCH, f.count);
+  const initial = { 'classifier.weight': probe.weights, 'classifier.bias': probe.bias };
+  const ex = await StepExecutor.create(rt, compilePhase(probeLogitsPhase(dim, classes, batch), rt.target).kernels, { initial });
+  const x = standardise(f, probe.mean, probe.invStd);
+  const chunk = new Float32Array(batch * dim);
+  const out = new Int32Array(f.count);
+  try {
+    const reads: Promise<void>[] = [];
+    for (let from = 0; from < f.count; from += batch) {
+      const rows = Math.min(batch, f.count - from);
+      chunk.fill(0).set(x.subarray(from * dim, (from + rows) * dim));
+      ex.write('features', chunk);
+      ex.record();
+      reads.push(ex.read('logits').then((z) => {
+        for (let r = 0; r < rows; r++) out[from + r] = argmax(z, r * classes, classes);
+      }));
+    }
+    await Promise.all(reads);
+  } finally {
+    ex.destroy();
+  }
+  return out;
+}
+
+/** The CPU prediction in float64: the reference for predictOnDevice. */
 export function probePredict(probe: Probe, f: Features): Int32Array {
   const x = standardise(f, probe.mean, probe.invStd);
   const out = new Int32Array(f.count);
+  const z = new Float64Array(probe.classes);
   for (let n = 0; n < f.count; n++) {
-    let best = 0;
-    let bestScore = -Infinity;
     for (let c = 0; c < probe.classes; c++) {
-      let z = probe.bias[c];
-      for (let j = 0; j < f.dim; j++) z += probe.weights[c * f.dim + j] * x[n * f.dim + j];
-      if (z > bestScore) [best, bestScore] = [c, z];
+      z[c] = probe.bias[c];
+      for (let j = 0; j < f.dim; j++) z[c] += probe.weights[c * f.dim + j] * x[n * f.dim + j];
     }
-    out[n] = best;
+    out[n] = argmax(z, 0, probe.classes);
   }
   return out;
 }
@@ -320,7 +273,7 @@ export function probePredict(probe: Probe, f: Features): Int32Array {
 export async function linearProbe(rt: Runtime, train: Features, test: Features, opts: ProbeOptions): Promise<ProbeResult> {
   if (train.dim !== test.dim) throw new RangeError(`linear probe: train features have dimension ${train.dim}, test features ${test.dim}`);
   const { probe, losses } = await trainProbeOnDevice(rt, train, opts);
-  const predictions = probePredict(probe, test);
+  const predictions = await predictOnDevice(rt, probe, test);
   let right = 0;
   for (let n = 0; n < test.count; n++) if (predictions[n] === test.labels[n]) right++;
   return { top1: right / test.count, losses, probe };

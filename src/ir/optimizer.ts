@@ -3,7 +3,7 @@
 import { STEP_DEFAULTS, type Attrs, type StepScalars } from '../kernels/op.js';
 import type { OptimizerSpec as SpecOptimizer } from '../spec/types.js';
 import { scaledLr } from './lr-scaling.js';
-import type { Graph, Tensor } from './graph.js';
+import type { Graph, ParamKind, Tensor } from './graph.js';
 
 export interface OptimizerSpec {
   type: 'sgd' | 'adamw' | 'lars';
@@ -15,6 +15,8 @@ export interface OptimizerSpec {
   betas?: [number, number];
   eps?: number;
   exclude_bn_and_bias?: boolean;
+  /** Parameter kinds SGD leaves out of weight decay (the linear probe's bias). */
+  no_decay?: ParamKind[];
 }
 
 /**
@@ -37,7 +39,7 @@ const RULES: Record<OptimizerSpec['type'], Rule> = {
   sgd: {
     op: 'sgd_update',
     moments: ['momentum'],
-    attrs: (o) => ({ momentum: o.momentum ?? 0.9, weight_decay: o.weight_decay ?? 0 }),
+    attrs: (o, p) => ({ momentum: o.momentum ?? 0.9, weight_decay: o.weight_decay ?? 0, ...(p.kind && o.no_decay?.includes(p.kind) ? { exclude: true } : {}) }),
   },
   adamw: {
     op: 'adamw_update',

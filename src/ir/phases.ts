@@ -29,3 +29,23 @@ export function featuresPhase(spec: ModelSpec, batch: number): PhaseSpec {
     mode: 'eval',
   };
 }
+
+/**
+ * The linear probe: a linear classifier (zero-initialised) over standardised frozen features, mean
+ * softmax cross-entropy against `labels`, SGD with momentum and L2 decay on the weights, not the bias.
+ */
+export function linearProbePhase(dim: number, classes: number, batch: number, o: { lr: number; momentum: number; weight_decay: number }): PhaseSpec {
+  return {
+    name: 'linear_probe',
+    input: { name: 'features', shape: [batch, dim] },
+    network: { classifier: { classes, zeroInit: true } },
+    loss: { type: 'cross_entropy', attrs: {} },
+    optimizer: { type: 'sgd', lr: o.lr, momentum: o.momentum, weight_decay: o.weight_decay, no_decay: ['bias'] },
+    mode: 'train',
+  };
+}
+
+/** The probe's classifier alone: the 'logits' of a batch of standardised features. */
+export function probeLogitsPhase(dim: number, classes: number, batch: number): PhaseSpec {
+  return { name: 'probe_logits', input: { name: 'features', shape: [batch, dim] }, network: { classifier: { classes } }, mode: 'eval' };
+}

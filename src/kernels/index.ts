@@ -12,3 +12,5 @@ import './ntxent.js';
 import './optimizers.js';
 import './kd.js';
 import './probe.js';
+import './knn.js';
+import './cross_entropy.js';

@@ -45,6 +45,30 @@ test('device kNN equals the float64 reference, across bank and query chunks', as
   }
 });
 
+test('T = 0.001: the vote is finite and decided by the weights, on the device and in the reference', async () => {
+  // Cosines to the query 0.9 (class 1), 0.899 and 0.898 (class 0): weights 1, e⁻¹, e⁻² → class 1.
+  // Unshifted, each would be e⁹⁰⁰ = ∞ and the tie would go to class 0.
+  const angle = (c: number) => [c, Math.sqrt(1 - c * c)];
+  const train: Features = { data: Float32Array.from([0.899, 0.9, 0.898].flatMap(angle)), count: 3, dim: 2, labels: Int32Array.from([0, 1, 0]) };
+  const query: Features = { data: Float32Array.from([1, 0]), count: 1, dim: 2, labels: Int32Array.from([1]) };
+  const opts = { k: 3, temperature: 0.001, classes: 2 };
+  assert.is(knnReference(train, query, opts).top1, 1);
+  assert.is((await knnClassify(await runtime(), train, query, opts)).top1, 1);
+});
+
+test('bank and queries the same noise (eval_split: train): excluding each item from its own neighbours gives chance', async () => {
+  const count = 400;
+  const noise: Features = { data: Float32Array.from(randoms(count * 16, 8)), count, dim: 16, labels: Int32Array.from({ length: count }, (_, i) => (i * 7 + (i >> 3)) % 4) };
+  const opts = { k: 10, temperature: 0.1, classes: 4 };
+  const rt = await runtime();
+  // With itself as its nearest neighbour (cosine 1) every item votes for its own label.
+  assert.is((await knnClassify(rt, noise, noise, opts)).top1, 1);
+  const excluded = await knnClassify(rt, noise, noise, { ...opts, excludeSelf: true, bankItems: 148, queryRows: 90 });
+  const want = knnReference(noise, noise, { ...opts, excludeSelf: true });
+  assert.ok(Math.abs(excluded.top1 - 0.25) < 0.08, `accuracy ${excluded.top1} on noise, chance 0.25`);
+  assert.ok(excluded.predictions.filter((p, i) => p !== want.predictions[i]).length <= 1, 'device and reference agree');
+});
+
 test('k larger than the training set is an error; zero rows normalise to zero', () => {
   const f: Features = { data: Float32Array.from([3, 4, 0, 0]), count: 2, dim: 2, labels: Int32Array.from([0, 1]) };
   assert.throws(() => knnReference(f, f, { k: 3, temperature: 0.1, classes: 2 }), /k must be between 1 and the 2 training items/);

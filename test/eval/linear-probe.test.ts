@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { linearProbe, probeLossAndGrad, trainProbe, trainProbeOnDevice } from '../../src/eval/linear-probe.js';
+import { linearProbe, predictOnDevice, probeLossAndGrad, probePredict, trainProbe, trainProbeOnDevice } from '../../src/eval/linear-probe.js';
 import { runtime } from '../../src/gpu/runtime.js';
 import type { Features } from '../../src/eval/knn.js';
 import { assertClose, randoms } from '../helpers/numeric.js';
@@ -69,6 +69,19 @@ test('the device trainer follows the CPU trainer step for step (partial last bat
   assertClose(gpu.probe.bias, cpu.probe.bias, 1e-4, 'bias');
   assertClose(gpu.losses, cpu.losses, 1e-5, 'epoch losses');
   assert.ok(cpu.losses[2] < cpu.losses[0], 'the loss falls');
+});
+
+test('device predictions (compiled probe_logits, batches padded) equal the float64 CPU prediction', async () => {
+  const train = separable(300, 7);
+  const { probe } = trainProbe(train, { classes: 3, epochs: 2, lr: 0.05, batchSize: 32 });
+  // Rows the probe is unsure of: noisy copies of the training points, 1031 of them (a partial batch).
+  const noisy = separable(1031, 8);
+  noisy.data.forEach((v, i) => (noisy.data[i] = v * 0.3));
+  const want = probePredict(probe, noisy);
+  const got = await predictOnDevice(await runtime(), probe, noisy);
+  assert.ok(new Set(want).size === 3, 'every class is predicted somewhere');
+  const differ = got.filter((p, i) => p !== want[i]).length;
+  assert.ok(differ <= 2, `${differ} predictions differ: more than float32 near-ties explain`);
 });
 
 test('separable data: the probe classifies every held-out point and the loss falls', async () => {

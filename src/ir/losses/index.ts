@@ -1,3 +1,4 @@
 // Registration: one import per loss file.
 export * from './loss.js';
 import './infonce.js';
+import './cross_entropy.js';
