@@ -37,7 +37,7 @@ export function fusePrologues(g: Graph, target: Target): Graph {
   const folded = new Set<number>();
   for (const r of g.nodes) {
     const d = r.outputs[0];
-    if (!pointwiseOf(r.op)?.prologue || !isPointwise(r) || named.has(d) || consumers[d].length === 0) continue;
+    if (!pointwiseOf(r.op)?.prologue || named.has(d) || consumers[d].length === 0) continue;
     const candidates = new Map<number, Node>();
     const ok = consumers[d].every((id) => {
       const reader = rewritten.get(id) ?? g.nodes[id];
@@ -62,8 +62,8 @@ export function fusePrologues(g: Graph, target: Target): Graph {
 }
 
 /**
- * Folds a unary pointwise op (relu) into the stores of its producer when it is the producer's only reader:
- * conv→relu, linear→relu and batchnorm (its apply program)→relu become one kernel each.
+ * Folds a unary pointwise op (relu) into the stores of its producer when it is the producer's only
+ * reader: conv→relu, linear→relu and batchnorm (its apply program)→relu become one kernel each.
  */
 export function fuseEpilogues(g: Graph, target: Target): Graph {
   const consumers = g.consumers();

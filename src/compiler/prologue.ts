@@ -38,10 +38,7 @@ function foldLoads(program: Program, { input, op, args }: Prologue): Program | u
   let loads = 0;
   const body = code.replace(new RegExp(`(?<![\\w.])${name}\\[([^\\[\\]]*)\\](?!\\s*=[^=])`, 'g'), (_m, index: string) => {
     loads++;
-    return pointwise.wgsl(
-      names.map((v) => `${v}[${index}]`),
-      'f32',
-    );
+    return pointwise.wgsl(names.map((v) => `${v}[${index}]`), 'f32');
   });
   // Every use other than the declaration must be a load we rewrote.
   if (loads === 0 || uses !== loads + 1) return undefined;

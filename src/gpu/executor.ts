@@ -14,7 +14,8 @@ export interface ExecutorOptions {
   initial?: Record<string, ArrayLike<number> | Uint8Array | Uint16Array | Uint32Array>;
   /**
    * Device buffers the caller owns, by name, used instead of new ones: one graph reads another's
-   * results in place (a backward op reading its forward's outputs). They are neither filled nor destroyed here.
+   * results in place (a backward op reading its forward's outputs). They are neither filled nor
+   * destroyed here.
    */
   bind?: Record<string, GPUBuffer>;
   /** Seed of the uniform initialisation of params without given values. */
@@ -44,7 +45,8 @@ export class StepExecutor {
     let seed = options.seed ?? 0;
     const owned: GPUBuffer[] = [];
     const named = bufferNames(graph);
-    const namesOf = (id: number) => [...named].filter(([, b]) => b === id).map(([name]) => name);
+    const namesOf = new Map<number, string[]>();
+    for (const [name, id] of named) namesOf.set(id, [...(namesOf.get(id) ?? []), name]);
     const buffers = graph.buffers.map((b) => {
       if (b.kind === 'step') {
         const buffer = rt.uniformBuffer(b.bytes, 'step');
@@ -53,9 +55,13 @@ export class StepExecutor {
         owned.push(buffer);
         return buffer;
       }
-      const names = namesOf(b.id);
-      const bound = names.map((name) => options.bind?.[name]).find(Boolean);
-      if (bound) return bound;
+      const names = namesOf.get(b.id) ?? [];
+      const boundName = names.find((name) => options.bind?.[name]);
+      if (boundName) {
+        const bound = options.bind![boundName];
+        if (bound.size < b.bytes) throw new Error(`${boundName}: a bound buffer of ${bound.size} bytes for ${b.bytes}`);
+        return bound;
+      }
       const buffer = rt.buffer(b.bytes, b.name ?? `temp ${b.id}`);
       owned.push(buffer);
       const givenName = names.find((name) => options.initial?.[name]);

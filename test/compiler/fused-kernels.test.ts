@@ -1,6 +1,7 @@
-// Epilogue and prologue fusion rewrite another op's WGSL: each rewritten kernel must equal the op's
-// float64 reference with relu applied to its output (or relu_backward to an input) on the GPU, and
-// kernels that read or accumulate into their output are refused.
+// Epilogue and prologue fusion rewrite another op's WGSL: each two-node graph (op → relu, or
+// relu_backward → op) must fuse into one kernel equal on the GPU to the op's float64 reference with
+// relu applied to its output (or relu_backward to an input), and kernels that read or accumulate
+// into their output are refused.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { opGraph } from '../../src/compiler/compile.js';

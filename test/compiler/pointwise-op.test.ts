@@ -35,7 +35,8 @@ async function checkFused(g: Graph, shapes: Shape[], want: (inputs: Float64Array
   const inputs = randomInputs(shapes, 11);
   const feeds = Object.fromEntries(inputs.map((x, k) => [`in:${k}`, x]));
   const expected = want(inputs);
-  const cpu = namedOutputs(fuse(g, SOFTWARE_TARGET), evaluate(fuse(g, SOFTWARE_TARGET), feeds))['out:0'];
+  const fused = fuse(g, SOFTWARE_TARGET);
+  const cpu = namedOutputs(fused, evaluate(fused, feeds))['out:0'];
   assertClose(cpu, expected, 1e-12, 'float64 evaluation of the fused graph');
   const { labels, outputs } = await runFused(g, feeds);
   assertClose(outputs['out:0'], expected, 1e-5, 'fused kernels on the GPU');
