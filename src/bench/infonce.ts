@@ -59,9 +59,11 @@ async function planStep(rt: Runtime, op: string, zBuf: GPUBuffer, shape: Shape, 
   const run = (name: string, inputs: Value[], a: Attrs) => {
     const shapes = inputs.map((v) => v.shape);
     const graph = compileOp(name, shapes, a, rt.target);
+    const results = new Set(Object.values(graph.outputs).map((o) => o.buffer));
     for (const b of graph.buffers) {
       if (b.kind !== 'temp') continue;
-      if (b.bytes > limit) throw new Error(`${name} needs a buffer of ${b.bytes} bytes > the adapter's ${limit}-byte binding limit`);
+      const what = results.has(b.id) ? 'output' : 'scratch';
+      if (b.bytes > limit) throw new Error(`${name} ${what} needs a buffer of ${b.bytes} bytes > the adapter's ${limit}-byte binding limit`);
       bytes += b.bytes;
     }
     const outputs = getOp(name).shape(shapes, a).map((s) => ({ id: next++, shape: s }));
