@@ -54,7 +54,10 @@ export async function runFused(g: Graph, feeds: Record<string, Float64Array>): P
   const kernels = lower(fuse(g, rt.target), rt.target);
   const initial: Record<string, ArrayLike<number>> = {};
   for (const [name, x] of Object.entries(feeds)) initial[name] = Float32Array.from(x);
-  for (const [name, out] of Object.entries(kernels.outputs)) initial[name] ??= new Float32Array(numel(out.shape)).fill(NaN);
+  // An in-place output lives in its input's named buffer, which the feeds fill.
+  for (const [name, out] of Object.entries(kernels.outputs)) {
+    if (kernels.buffers[out.buffer].name === undefined) initial[name] = new Float32Array(numel(out.shape)).fill(NaN);
+  }
   const exec = await StepExecutor.create(rt, kernels, { initial });
   exec.record();
   const outputs: Record<string, Float32Array> = {};
