@@ -1,7 +1,9 @@
 // `bench infonce`: NT-Xent forward + backward at D = 128 — the fused kernels, the project's unfused
 // `ntxent` op (2N×2N in memory) and the same loss in TensorFlow.js on webgpu, one run, same adapter.
-import { getOp, numel, type Attrs, type KernelPlan, type Shape } from '../kernels/index.js';
-import { recordPlan } from '../gpu/execute.js';
+import { compileOp } from '../compiler/compile.js';
+import type { KernelGraph } from '../compiler/kernel-graph.js';
+import { getOp, type Attrs, type Shape, type Value } from '../kernels/index.js';
+import { StepExecutor } from '../gpu/executor.js';
 import { runtime, type Runtime } from '../gpu/runtime.js';
 import { measure, round, type BenchSuite } from './measure.js';
 import { loadTf } from './tfjs.js';
@@ -35,13 +37,6 @@ async function timed(once: () => Promise<void>, repeats: number, peak_bytes: num
   return { median_ms: t.median_ms, cpu_ms, peak_bytes };
 }
 
-interface Step {
-  plan: KernelPlan;
-  inputs: GPUBuffer[];
-  outputs: GPUBuffer[];
-  scratch: GPUBuffer[];
-}
-
 /** Deterministic inputs in [-1, 1) (an LCG: the bench needs no statistics, only the same data each run). */
 function embeddings(count: number): Float32Array {
   let s = 12345;
@@ -52,52 +47,59 @@ function embeddings(count: number): Float32Array {
 }
 
 /**
- * Plans an op's forward and its gradient rule's ops on GPU buffers, allocated once; `bytes` counts
- * every buffer (no reuse between ops, so it bounds the step's peak from above).
+ * An op's forward and its gradient rule's ops, each compiled as its own kernel graph and run on
+ * the buffers of the values it reads; `bytes` counts every buffer (no reuse between ops, so it
+ * bounds the step's peak from above).
  */
-function planStep(rt: Runtime, op: string, zBuf: GPUBuffer, shape: Shape, attrs: Attrs): { steps: Step[]; bytes: number } {
+async function planStep(rt: Runtime, op: string, zBuf: GPUBuffer, shape: Shape, attrs: Attrs): Promise<{ steps: StepExecutor[]; bytes: number }> {
   const limit = rt.target.maxStorageBufferBindingSize;
   let bytes = zBuf.size;
-  const alloc = (size: number, label: string) => {
-    if (size > limit) throw new Error(`${label} needs a buffer of ${size} bytes > the adapter's ${limit}-byte binding limit`);
-    bytes += size;
-    return rt.buffer(size, label);
-  };
-  const steps: Step[] = [];
+  const planned: { name: string; graph: KernelGraph; inputs: Value[]; outputs: Value[] }[] = [];
   let next = 0;
-  const values = new Map<number, GPUBuffer>();
-  const run = (name: string, ins: { id: number; shape: Shape }[], a: Attrs) => {
-    const def = getOp(name);
-    const shapes = ins.map((v) => v.shape);
-    const plan = def.kernel(shapes, a, rt.target);
-    const outs = def.shape(shapes, a).map((s) => ({ id: next++, shape: s }));
-    const outputs = outs.map((v) => alloc(numel(v.shape) * 4, `${name} output`));
-    outs.forEach((v, k) => values.set(v.id, outputs[k]));
-    const scratch = (plan.scratchBytes ?? []).map((b) => alloc(b, `${name} scratch`));
-    steps.push({ plan, inputs: ins.map((v) => values.get(v.id)!), outputs, scratch });
-    return outs;
+  const run = (name: string, inputs: Value[], a: Attrs) => {
+    const shapes = inputs.map((v) => v.shape);
+    const graph = compileOp(name, shapes, a, rt.target);
+    const results = new Set(Object.values(graph.outputs).map((o) => o.buffer));
+    for (const b of graph.buffers) {
+      if (b.kind !== 'temp') continue;
+      const what = results.has(b.id) ? 'output' : 'scratch';
+      if (b.bytes > limit) throw new Error(`${name} ${what} needs a buffer of ${b.bytes} bytes > the adapter's ${limit}-byte binding limit`);
+      bytes += b.bytes;
+    }
+    const outputs = getOp(name).shape(shapes, a).map((s) => ({ id: next++, shape: s }));
+    planned.push({ name, graph, inputs, outputs });
+    return outputs;
   };
+  const values = new Map<number, GPUBuffer>();
   const z = { id: next++, shape };
   values.set(z.id, zBuf);
   const outs = run(op, [z], attrs);
   const seed = { id: next++, shape: [1] };
   values.set(seed.id, rt.upload(Float32Array.of(1), 'dL/dloss'));
   bytes += 4;
-  const def = getOp(op);
   const grads = outs.map((_, k) => (k === 0 ? seed : undefined));
-  def.grad!({ inputs: [z], outputs: outs, grads, attrs, emit: (name, ins, a = {}) => run(name, ins, a) });
+  getOp(op).grad!({ inputs: [z], outputs: outs, grads, attrs, emit: run });
+  const steps: StepExecutor[] = [];
+  for (const p of planned) {
+    const bind = Object.fromEntries(p.inputs.map((v, k) => [`in:${k}`, values.get(v.id)!]));
+    const exec = await StepExecutor.create(rt, p.graph, { bind });
+    p.outputs.forEach((v, k) => values.set(v.id, exec.buffer(`out:${k}`)));
+    steps.push(exec);
+  }
   return { steps, bytes };
 }
 
 async function gpuImpl(op: string, n2: number, repeats: number): Promise<Result> {
   const rt = await runtime();
   const zBuf = rt.upload(embeddings(n2 * D), 'z');
-  const { steps, bytes } = planStep(rt, op, zBuf, [n2, D], { temperature: TEMPERATURE });
+  const { steps, bytes } = await planStep(rt, op, zBuf, [n2, D], { temperature: TEMPERATURE });
   const once = async () => {
-    for (const s of steps) await recordPlan(rt, s.plan, { inputs: s.inputs, outputs: s.outputs, scratch: s.scratch });
+    for (const s of steps) s.record();
     await rt.sync();
   };
-  return timed(once, repeats, bytes);
+  const result = await timed(once, repeats, bytes);
+  for (const s of steps) s.destroy();
+  return result;
 }
 
 async function tfImpl(n2: number, repeats: number): Promise<Result> {

@@ -1,7 +1,9 @@
 // The `kernels` bench suite: GFLOP/s of single ops, forward and backward, on the shapes the stdlib
 // encoders and heads use. A case is one row of data; a new op family adds rows to `cases`.
+import { compileOp } from '../compiler/compile.js';
+import type { KernelGraph } from '../compiler/kernel-graph.js';
 import { getOp, numel, type Attrs, type Shape, type Value } from '../kernels/index.js';
-import { recordPlan } from '../gpu/execute.js';
+import { StepExecutor } from '../gpu/executor.js';
 import { runtime, type Runtime } from '../gpu/runtime.js';
 import { measure, round, type BenchSuite } from './measure.js';
 
@@ -35,52 +37,65 @@ export const cases: KernelCase[] = [
   { op: 'conv2d', shapes: [[256, 64, 14, 14], [64, 64, 3, 3]], attrs: { padding: 1 } },
 ];
 
-interface GpuValue extends Value {
-  buffer: GPUBuffer;
-}
-
-/** One op ready to record again and again on fixed buffers (outputs and scratch made once). */
-interface Prepared {
+/** One op compiled as its own kernel graph, over values of the case (inputs, forward outputs, grads). */
+interface Planned {
+  graph: KernelGraph;
+  inputs: Value[];
+  outputs: Value[];
   flops: number;
-  outputs: GpuValue[];
-  record(): Promise<void>;
 }
 
-function prepare(rt: Runtime, op: string, args: GpuValue[], attrs: Attrs, ids: { next: number }): Prepared {
+function plan(rt: Runtime, op: string, inputs: Value[], attrs: Attrs, ids: { next: number }): Planned {
   const def = getOp(op);
-  const shapes = args.map((v) => v.shape);
-  const outputs = def.shape(shapes, attrs).map((s) => ({ id: ids.next++, shape: s, buffer: rt.buffer(numel(s) * 4) }));
-  const plan = def.kernel(shapes, attrs, rt.target);
-  const scratch = (plan.scratchBytes ?? []).map((bytes) => rt.buffer(bytes));
-  const buffers = { inputs: args.map((v) => v.buffer), outputs: outputs.map((v) => v.buffer), scratch };
-  return { flops: def.flops?.(shapes, attrs) ?? 0, outputs, record: () => recordPlan(rt, plan, buffers) };
+  const shapes = inputs.map((v) => v.shape);
+  const outputs = def.shape(shapes, attrs).map((shape) => ({ id: ids.next++, shape }));
+  return { graph: compileOp(op, shapes, attrs, rt.target), inputs, outputs, flops: def.flops?.(shapes, attrs) ?? 0 };
 }
 
-/** The backward pass of one op: its gradient rule, every op it emits prepared on the GPU. */
-function backwardOf(rt: Runtime, c: KernelCase, inputs: GpuValue[], outputs: GpuValue[], ids: { next: number }): Prepared[] {
+/**
+ * The ops' executors, made once, in order: each reads the buffers of the values it takes (another
+ * executor's outputs or the case's random data) and adds its outputs' buffers to `buffers`.
+ */
+async function prepare(rt: Runtime, ops: Planned[], buffers: Map<number, GPUBuffer>): Promise<StepExecutor[]> {
+  const executors: StepExecutor[] = [];
+  for (const op of ops) {
+    const bind = Object.fromEntries(op.inputs.map((v, k) => [`in:${k}`, buffers.get(v.id)!]));
+    const exec = await StepExecutor.create(rt, op.graph, { bind });
+    op.outputs.forEach((v, k) => buffers.set(v.id, exec.buffer(`out:${k}`)));
+    executors.push(exec);
+  }
+  return executors;
+}
+
+/** The backward pass of one op: its gradient rule, every op it emits planned on the way. */
+function backwardOf(rt: Runtime, c: KernelCase, inputs: Value[], outputs: Value[], buffers: Map<number, GPUBuffer>, ids: { next: number }): Planned[] {
   const def = getOp(c.op);
   if (!def.grad) throw new Error(`op ${c.op} has no gradient rule`);
-  const emitted: Prepared[] = [];
-  const grads = outputs.map((o, k) => ({ id: ids.next++, shape: o.shape, buffer: randomBuffer(rt, o.shape, 100 + k) }));
+  const emitted: Planned[] = [];
+  const grads = outputs.map((o, k) => {
+    const grad = { id: ids.next++, shape: o.shape };
+    buffers.set(grad.id, randomBuffer(rt, o.shape, 100 + k));
+    return grad;
+  });
   def.grad({
     inputs,
     outputs,
     grads,
     attrs: c.attrs ?? {},
     emit: (op, args, attrs = {}) => {
-      const prepared = prepare(rt, op, args as GpuValue[], attrs, ids);
-      emitted.push(prepared);
-      return prepared.outputs;
+      const planned = plan(rt, op, args, attrs, ids);
+      emitted.push(planned);
+      return planned.outputs;
     },
   });
   return emitted;
 }
 
-/** Median time of recording `ops` in one encoder and waiting for them; GFLOP/s from their FLOPs. */
-async function time(rt: Runtime, ops: Prepared[], repeats: number): Promise<{ median_ms: number; gflops: number }> {
+/** Median time of recording the ops in one encoder and waiting for them; GFLOP/s from their FLOPs. */
+async function time(rt: Runtime, ops: Planned[], executors: StepExecutor[], repeats: number): Promise<{ median_ms: number; gflops: number }> {
   const { median_ms } = await measure(
     async () => {
-      for (const op of ops) await op.record();
+      for (const exec of executors) exec.record();
       await rt.sync();
     },
     { repeats },
@@ -107,12 +122,22 @@ export const kernelsSuite: BenchSuite = {
     for (const c of cases.filter((k) => !!k.quick === quick)) {
       const attrs = c.attrs ?? {};
       const ids = { next: 0 };
-      const inputs = c.shapes.map((shape, i) => ({ id: ids.next++, shape, buffer: randomBuffer(rt, shape, i + 1) }));
-      const forward = prepare(rt, c.op, inputs, attrs, ids);
-      const backward = backwardOf(rt, c, inputs, forward.outputs, ids);
-      for (const [pass, ops] of [['forward', [forward]], ['backward', backward]] as [string, Prepared[]][]) {
-        emit({ bench: 'kernels', op: c.op, pass, shape: c.shapes, ...(c.attrs ? { attrs } : {}), ...(await time(rt, ops, repeats)) });
+      const buffers = new Map<number, GPUBuffer>();
+      const inputs = c.shapes.map((shape, i) => {
+        const v = { id: ids.next++, shape };
+        buffers.set(v.id, randomBuffer(rt, shape, i + 1));
+        return v;
+      });
+      const forward = [plan(rt, c.op, inputs, attrs, ids)];
+      const backward = backwardOf(rt, c, inputs, forward[0].outputs, buffers, ids);
+      const passes: [string, Planned[], StepExecutor[]][] = [
+        ['forward', forward, await prepare(rt, forward, buffers)],
+        ['backward', backward, await prepare(rt, backward, buffers)],
+      ];
+      for (const [pass, ops, executors] of passes) {
+        emit({ bench: 'kernels', op: c.op, pass, shape: c.shapes, ...(c.attrs ? { attrs } : {}), ...(await time(rt, ops, executors, repeats)) });
       }
+      for (const [, , executors] of passes) for (const exec of executors) exec.destroy();
     }
   },
 };

@@ -1,12 +1,10 @@
 // `profile SPEC`: every kernel of the spec's compiled training step timed on this adapter, beside
 // the whole step timed the ordinary way (one submission, the loss read back) and the adapter's
 // measured roofs, so each kernel shows how far it is from what the device can do.
-import { compilePhase } from '../compiler/compile.js';
-import { lower } from '../compiler/lower.js';
+import { compileOp, compilePhase } from '../compiler/compile.js';
 import { StepExecutor } from '../gpu/executor.js';
 import { median, timeKernels, type TimingMethod } from '../gpu/profile.js';
 import type { Runtime } from '../gpu/runtime.js';
-import { Graph } from '../ir/graph.js';
 import { optimizerFor, stepScalars } from '../ir/optimizer.js';
 import { pretrainPhase } from '../ir/phases.js';
 import { tensorBytes } from '../kernels/index.js';
@@ -47,13 +45,9 @@ function fillInputs(ex: StepExecutor, seed: number): void {
 }
 
 async function timeOp(rt: Runtime, op: string, shape: number[], attrs: Record<string, unknown>, repeats: number, fill: Float32Array): Promise<number> {
-  const g = new Graph();
-  const x = g.leaf('input', shape, 'probe', { name: 'x' });
-  const [y] = g.add(op, [x], attrs, 'probe', 'eval');
-  g.outputs.set('y', y.id);
-  const ex = await StepExecutor.create(rt, lower(g, rt.target));
+  const ex = await StepExecutor.create(rt, compileOp(op, [shape], attrs, rt.target));
   try {
-    ex.write('x', fill);
+    ex.write('in:0', fill);
     const times: number[] = [];
     for (let r = 0; r <= repeats; r++) {
       const start = performance.now();

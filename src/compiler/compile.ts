@@ -1,8 +1,8 @@
 // The whole pipeline from a phase to a kernel graph, one call per stage: build (forward, loss,
 // backward, update) → schedule → fuse → lower (kernel plans bound to planned buffers).
-import type { Target } from '../kernels/op.js';
+import type { Attrs, DType, Shape, Target } from '../kernels/op.js';
 import '../kernels/index.js';
-import type { Graph } from '../ir/graph.js';
+import { Graph } from '../ir/graph.js';
 import type { ModelSpec } from '../ir/model-spec.js';
 import type { OptimizerSpec } from '../ir/optimizer.js';
 import { buildPhase, type PhaseSpec } from '../ir/phase.js';
@@ -59,4 +59,23 @@ export function compile(spec: TrainingSpec, options: CompileOptions): Compiled {
 /** The encoder's inference graph (features for evaluation), fused and lowered like a training step. */
 export function compileFeatures(spec: ModelSpec, batch: number, target: Target): KernelGraph {
   return compilePhase(featuresPhase(spec, batch), target).kernels;
+}
+
+/**
+ * One op as a graph of its own: inputs named in:0, in:1…, outputs out:0…; `dtypes` gives input
+ * element types other than f32 (half-precision embeddings).
+ */
+export function opGraph(op: string, inputs: Shape[], attrs: Attrs, dtypes: (DType | undefined)[] = []): Graph {
+  const g = new Graph();
+  const ins = inputs.map((shape, k) => g.leaf('input', shape, op, { name: `in:${k}`, ...(dtypes[k] ? { dtype: dtypes[k] } : {}) }));
+  g.add(op, ins, attrs, op).forEach((t, k) => g.outputs.set(`out:${k}`, t.id));
+  return g;
+}
+
+/**
+ * One op as a kernel graph, for running it alone (kernel tests, benches) on the executor of every
+ * graph; an in-place output shares its input's buffer.
+ */
+export function compileOp(op: string, inputs: Shape[], attrs: Attrs, target: Target, dtypes: (DType | undefined)[] = []): KernelGraph {
+  return lower(opGraph(op, inputs, attrs, dtypes), target);
 }

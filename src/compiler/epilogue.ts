@@ -1,16 +1,13 @@
-// Epilogue fusion: a unary elementwise op (relu) applied inside its producer's final stores, so
-// conv→relu, linear+bias→relu and BN-apply→relu are each one kernel and the pre-activation never
-// reaches memory. It works on any op's WGSL as long as the program writing output 0 only ever
-// stores whole elements into it (never reads it back or accumulates): then wrapping every stored
-// value is exactly applying the op afterwards.
-import type { KernelPlan } from '../kernels/op.js';
+// Epilogue fusion: a unary pointwise op applied inside its producer's final stores, so conv→relu,
+// linear+bias→relu and BN-apply→relu are each one kernel and the pre-activation never reaches memory.
+// It works on any op's WGSL as long as the program writing output 0 only ever stores whole elements
+// into it (never reads it back or accumulates): then wrapping every stored value is exactly applying
+// the op afterwards.
+import { pointwiseOf, type KernelPlan } from '../kernels/op.js';
 
-const UNARY: Record<string, (value: string, type: string) => string> = {
-  relu: (v, type) => `max(${v}, ${type}(0.0))`,
-};
-
+/** Ops that may run in a producer's stores: pointwise ones (applied to one input, the stored value). */
 export function canEpilogue(op: string): boolean {
-  return op in UNARY;
+  return pointwiseOf(op) !== undefined;
 }
 
 /** The plan with `ops` applied to every store of output 0, or undefined when its WGSL does not allow it. */
@@ -30,7 +27,7 @@ export function withEpilogue(plan: KernelPlan, ops: string[]): KernelPlan | unde
   let stores = 0;
   const code = program.code.replace(store, (_m, index: string, value: string) => {
     stores++;
-    const wrapped = ops.reduce((v, op) => UNARY[op](v, type), value.trim());
+    const wrapped = ops.reduce((v, op) => pointwiseOf(op)!.wgsl([v], type), value.trim());
     return `${name}${index} = ${wrapped};`;
   });
   // Every use other than the declaration must be a plain store.

@@ -1,18 +1,21 @@
 // Fusion: graph → graph rewrites that leave the function unchanged and cut kernels and live buffers.
-import { getOp, numel, type KernelPlan, type Target } from '../kernels/op.js';
-import { Graph, type Node } from '../ir/graph.js';
+// Which ops take part is read from each op's pointwise declaration: the compiler names none.
+import { getOp, numel, pointwiseOf, type KernelPlan, type Target } from '../kernels/op.js';
+import type { Expr } from '../kernels/fused_elementwise.js';
+import { Graph, ownArity, type Node } from '../ir/graph.js';
 import { canEpilogue, withEpilogue } from './epilogue.js';
-import { ELEMENTWISE, type Expr } from './fused-elementwise.js';
 import { withPrologues } from './prologue.js';
 
 export function fuse(g: Graph, target: Target): Graph {
-  return fuseElementwise(fusePrologues(fuseEpilogues(reluMaskFromOutput(g), target), target));
+  return fuseElementwise(fusePrologues(fuseEpilogues(g, target), target));
 }
 
-/** Shapes of the op's own inputs (without the masks a prologue adds). */
+/** Shapes of the op's own inputs (without the arguments its prologues add). */
 export function opShapes(g: Graph, n: Node): number[][] {
-  return n.inputs.slice(0, n.inputs.length - (n.prologue?.length ?? 0)).map((i) => g.tensor(i).shape);
+  return n.inputs.slice(0, ownArity(n)).map((i) => g.tensor(i).shape);
 }
+
+const isPointwise = (n: Node) => pointwiseOf(n.op) !== undefined && n.outputs.length === 1;
 
 /** The node's kernel plan for the target with its fused prologue and epilogue (undefined: the WGSL refuses them). */
 export function nodePlan(g: Graph, n: Node, target: Target) {
@@ -23,8 +26,9 @@ export function nodePlan(g: Graph, n: Node, target: Target) {
 }
 
 /**
- * Folds relu_backward into every kernel reading its result when all of them can mask their loads:
- * BN's backward and the two matmuls of a linear's backward read the gradient straight from the relu.
+ * Folds a pointwise op that allows it (relu_backward) into every kernel reading its result when all
+ * of them can rewrite their loads: BN's backward and the two matmuls of a linear's backward read the
+ * gradient and the relu's output instead of the masked gradient.
  */
 export function fusePrologues(g: Graph, target: Target): Graph {
   const consumers = g.consumers();
@@ -33,15 +37,17 @@ export function fusePrologues(g: Graph, target: Target): Graph {
   const folded = new Set<number>();
   for (const r of g.nodes) {
     const d = r.outputs[0];
-    if (r.op !== 'relu_backward' || named.has(d) || consumers[d].length === 0) continue;
+    if (!pointwiseOf(r.op)?.prologue || named.has(d) || consumers[d].length === 0) continue;
     const candidates = new Map<number, Node>();
     const ok = consumers[d].every((id) => {
       const reader = rewritten.get(id) ?? g.nodes[id];
       const slot = reader.inputs.indexOf(d);
-      if (reader.op in ELEMENTWISE || reader.stage !== r.stage || reader.inputs.lastIndexOf(d) !== slot) return false;
-      const inputs = [...reader.inputs, r.inputs[0]];
-      inputs[slot] = r.inputs[1];
-      const candidate: Node = { ...reader, inputs, prologue: [...(reader.prologue ?? []), { input: slot, mask: inputs.length - 1 }] };
+      if (isPointwise(reader) || reader.stage !== r.stage || reader.inputs.lastIndexOf(d) !== slot) return false;
+      // The op's first argument takes the slot's binding; the others are read as extra inputs.
+      const inputs = [...reader.inputs, ...r.inputs.slice(1)];
+      inputs[slot] = r.inputs[0];
+      const args = r.inputs.map((_, j) => (j === 0 ? slot : reader.inputs.length + j - 1));
+      const candidate: Node = { ...reader, inputs, prologue: [...(reader.prologue ?? []), { input: slot, op: r.op, args }] };
       candidates.set(id, candidate);
       return nodePlan(g, candidate, target) !== undefined;
     });
@@ -56,8 +62,8 @@ export function fusePrologues(g: Graph, target: Target): Graph {
 }
 
 /**
- * Folds a unary op (relu) into the stores of its producer when it is the producer's only reader:
- * conv→relu, linear→relu and batchnorm (its apply program)→relu become one kernel each.
+ * Folds a unary pointwise op (relu) into the stores of its producer when it is the producer's only
+ * reader: conv→relu, linear→relu and batchnorm (its apply program)→relu become one kernel each.
  */
 export function fuseEpilogues(g: Graph, target: Target): Graph {
   const consumers = g.consumers();
@@ -70,7 +76,7 @@ export function fuseEpilogues(g: Graph, target: Target): Graph {
     const readers = t === undefined ? [] : consumers[t];
     const reader = readers.length === 1 ? g.nodes[readers[0]] : undefined;
     const fusable =
-      reader && !(producer.op in ELEMENTWISE) && canEpilogue(reader.op) && !named.has(t) && reader.stage === producer.stage && reader.inputs.length === 1;
+      reader && !isPointwise(producer) && canEpilogue(reader.op) && !named.has(t) && reader.stage === producer.stage && reader.inputs.length === 1;
     if (fusable) {
       const candidate: Node = { ...producer, outputs: [reader.outputs[0], ...producer.outputs.slice(1)], epilogue: [...(producer.epilogue ?? []), reader.op] };
       if (nodePlan(g, candidate, target)) {
@@ -86,38 +92,21 @@ export function fuseEpilogues(g: Graph, target: Target): Graph {
 }
 
 /**
- * relu_backward(x, g) masks by x > 0, which is relu(x) > 0: reading the relu's output instead leaves
- * the pre-activation x with one reader (the relu), so relu can fuse into x's producer.
- */
-export function reluMaskFromOutput(g: Graph): Graph {
-  const reluOf = new Map<number, number>();
-  for (const n of g.nodes) if (n.op === 'relu') reluOf.set(n.inputs[0], n.outputs[0]);
-  const out = copyLeaves(g);
-  for (const n of g.nodes) {
-    const y = n.op === 'relu_backward' ? reluOf.get(n.inputs[0]) : undefined;
-    out.nodes.push({ ...n, inputs: y === undefined ? n.inputs : [y, n.inputs[1]] });
-  }
-  setProducers(out);
-  return out;
-}
-
-/**
- * Folds each elementwise node whose single output has exactly one reader, itself elementwise, into
+ * Folds each pointwise node whose single output has exactly one reader, itself pointwise, into
  * that reader: a chain becomes one `fused_elementwise` node over the chain's outside inputs.
  */
 export function fuseElementwise(g: Graph): Graph {
   const consumers = g.consumers();
   const named = new Set(g.outputs.values());
-  const isEw = (n: Node) => n.op in ELEMENTWISE && n.outputs.length === 1;
   const size = (id: number) => numel(g.tensor(id).shape);
   const absorbed = new Set<number>();
   for (const n of g.nodes) {
     const t = n.outputs[0];
     const readers = consumers[t] ?? [];
-    if (!isEw(n) || named.has(t) || readers.length !== 1) continue;
+    if (!isPointwise(n) || named.has(t) || readers.length !== 1) continue;
     const reader = g.nodes[readers[0]];
     const sameSize = [...n.inputs, ...reader.inputs].every((i) => size(i) === size(t));
-    if (isEw(reader) && sameSize && reader.stage === n.stage) absorbed.add(n.id);
+    if (isPointwise(reader) && sameSize && reader.stage === n.stage) absorbed.add(n.id);
   }
 
   const out = copyLeaves(g);
@@ -129,7 +118,7 @@ export function fuseElementwise(g: Graph): Graph {
       pending.set(n.outputs[0], exprOf(n));
       continue;
     }
-    if (!isEw(n) || !n.inputs.some((i) => pending.has(i))) {
+    if (!isPointwise(n) || !n.inputs.some((i) => pending.has(i))) {
       out.nodes.push({ ...n, id: out.nodes.length });
       continue;
     }

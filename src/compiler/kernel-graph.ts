@@ -32,7 +32,7 @@ export interface KernelDispatch {
 
 export interface Kernel {
   op: string;
-  /** The op with what was fused into it: 'relu_backward+batchnorm_backward', 'conv2d+relu'. */
+  /** The op with what was fused into it, joined by + (relu_backward+batchnorm_backward, conv2d+relu). */
   label: string;
   /** The op's input shapes and attributes, as the kernel was planned for them. */
   shapes: number[][];

@@ -51,7 +51,7 @@ export function lower(g: Graph, target: Target): KernelGraph {
     });
     const epilogue = n.epilogue ?? [];
     const flops = (def.flops?.(shapes, n.attrs) ?? 0) + epilogue.length * numel(g.tensor(n.outputs[0]).shape);
-    const prologue = (n.prologue ?? []).map(() => 'relu_backward');
+    const prologue = (n.prologue ?? []).map((p) => p.op);
     // Each input read once and each output written once: the least traffic the kernel can have.
     const bytes = [...n.inputs, ...n.outputs].reduce((a, t) => a + tensorBytes(g.tensor(t).shape, g.tensor(t).dtype), 0);
     return { op: n.op, label: [...prologue, n.op, ...epilogue].join('+'), shapes, attrs: n.attrs, path: n.path, stage: n.stage, flops, bytes, dispatches };

@@ -7,8 +7,17 @@ import { Rng } from '../data/rng.js';
 import type { Runtime } from './runtime.js';
 
 export interface ExecutorOptions {
-  /** Initial values by name (views, params, state); others start from their fill or random bound. */
-  initial?: Record<string, ArrayLike<number>>;
+  /**
+   * Initial values by name (views, params, state, or a named output's buffer); others start from
+   * their fill or random bound.
+   */
+  initial?: Record<string, ArrayLike<number> | Uint8Array | Uint16Array | Uint32Array>;
+  /**
+   * Device buffers the caller owns, by name, used instead of new ones: one graph reads another's
+   * results in place (a backward op reading its forward's outputs). They are neither filled nor
+   * destroyed here.
+   */
+  bind?: Record<string, GPUBuffer>;
   /** Seed of the uniform initialisation of params without given values. */
   seed?: number;
 }
@@ -26,24 +35,39 @@ export class StepExecutor {
     private readonly rt: Runtime,
     readonly graph: KernelGraph,
     private readonly buffers: GPUBuffer[],
+    /** What destroy() frees: every buffer made here, uniforms included, but none the caller bound. */
     private readonly owned: GPUBuffer[],
     /** Each kernel's dispatches, in kernel order. */
     private readonly kernels: Recorded[][],
+    private readonly named: Map<string, number>,
   ) {}
 
   static async create(rt: Runtime, graph: KernelGraph, options: ExecutorOptions = {}): Promise<StepExecutor> {
     let seed = options.seed ?? 0;
+    const owned: GPUBuffer[] = [];
+    const named = bufferNames(graph);
+    const namesOf = new Map<number, string[]>();
+    for (const [name, id] of named) namesOf.set(id, [...(namesOf.get(id) ?? []), name]);
     const buffers = graph.buffers.map((b) => {
       if (b.kind === 'step') {
         const buffer = rt.uniformBuffer(b.bytes, 'step');
         const words = stepWords(STEP_DEFAULTS);
         rt.writeUniform(buffer, words.values, words.types);
+        owned.push(buffer);
         return buffer;
       }
+      const names = namesOf.get(b.id) ?? [];
+      const boundName = names.find((name) => options.bind?.[name]);
+      if (boundName) {
+        const bound = options.bind![boundName];
+        if (bound.size < b.bytes) throw new Error(`${boundName}: a bound buffer of ${bound.size} bytes for ${b.bytes}`);
+        return bound;
+      }
       const buffer = rt.buffer(b.bytes, b.name ?? `temp ${b.id}`);
-      const given = b.name !== undefined ? options.initial?.[b.name] : undefined;
-      if (given) {
-        writeChecked(rt, buffer, b.name!, b.bytes, given);
+      owned.push(buffer);
+      const givenName = names.find((name) => options.initial?.[name]);
+      if (givenName) {
+        writeChecked(rt, buffer, givenName, b.bytes, options.initial![givenName]);
       } else if (b.fill !== undefined) {
         rt.write(buffer, new Float32Array(b.bytes / 4).fill(b.fill));
       } else if (b.bound !== undefined) {
@@ -52,7 +76,6 @@ export class StepExecutor {
       return buffer;
     });
     const pipelines = await Promise.all(graph.shaders.map((code, i) => rt.pipeline(code, labelOf(graph, i))));
-    const owned: GPUBuffer[] = [];
     const kernels = graph.kernels.map((k) =>
       k.dispatches.map((d): Recorded => {
         const bound = d.buffers.map((id) => buffers[id]);
@@ -65,14 +88,13 @@ export class StepExecutor {
         return { pipeline, group: rt.bindGroup(pipeline, bound), groups: d.groups };
       }),
     );
-    return new StepExecutor(rt, graph, buffers, owned, kernels);
+    return new StepExecutor(rt, graph, buffers, owned, kernels, named);
   }
 
-  /** Replaces a named buffer's contents (the views before a step, or a checkpoint's params). */
-  write(name: string, data: ArrayLike<number> | Uint8Array | Uint32Array): void {
-    const b = this.graph.buffers.find((x) => x.name === name);
-    if (!b) throw new Error(`no buffer named ${name}`);
-    writeChecked(this.rt, this.buffers[b.id], name, b.bytes, data);
+  /** Replaces a named buffer's contents (the views before a step, a checkpoint's params, an op's input). */
+  write(name: string, data: ArrayLike<number> | Uint8Array | Uint16Array | Uint32Array): void {
+    const id = this.idOf(name);
+    writeChecked(this.rt, this.buffers[id], name, this.graph.buffers[id].bytes, data);
   }
 
   /** The scalars of the next step (learning rate, step, seed…): one small uniform write, no re-plan. */
@@ -84,11 +106,15 @@ export class StepExecutor {
     this.rt.writeUniform(this.buffers[b.id], words.values, words.types);
   }
 
-  /** The device buffer behind a named tensor, for work recorded around the graph. */
+  /** The device buffer behind a named tensor or output, for work recorded around the graph. */
   buffer(name: string): GPUBuffer {
-    const b = this.graph.buffers.find((x) => x.name === name);
-    if (!b) throw new Error(`no buffer named ${name}`);
-    return this.buffers[b.id];
+    return this.buffers[this.idOf(name)];
+  }
+
+  private idOf(name: string): number {
+    const id = this.named.get(name);
+    if (id === undefined) throw new Error(`no buffer named ${name}`);
+    return id;
   }
 
   /** Names of the buffers a checkpoint holds: every param and state tensor. */
@@ -123,14 +149,21 @@ export class StepExecutor {
   }
 
   destroy(): void {
-    for (const b of this.buffers) b.destroy();
-    for (const u of this.owned) u.destroy();
+    for (const b of this.owned) b.destroy();
   }
 }
 
+/** Buffer ids by name: the named tensors' own buffers, then the named outputs (a single op's out:K). */
+function bufferNames(graph: KernelGraph): Map<string, number> {
+  const named = new Map<string, number>();
+  for (const b of graph.buffers) if (b.name !== undefined) named.set(b.name, b.id);
+  for (const [name, out] of Object.entries(graph.outputs)) if (!named.has(name)) named.set(name, out.buffer);
+  return named;
+}
+
 /** f32 values for an f32 buffer; bytes or words are written as they are (packed images, labels). */
-function writeChecked(rt: Runtime, buffer: GPUBuffer, name: string, bytes: number, data: ArrayLike<number> | Uint8Array | Uint32Array): void {
-  if (data instanceof Uint8Array || data instanceof Uint32Array) {
+function writeChecked(rt: Runtime, buffer: GPUBuffer, name: string, bytes: number, data: ArrayLike<number> | Uint8Array | Uint16Array | Uint32Array): void {
+  if (data instanceof Uint8Array || data instanceof Uint16Array || data instanceof Uint32Array) {
     if (data.byteLength > bytes) throw new Error(`${name}: ${data.byteLength} bytes for a buffer of ${bytes}`);
     rt.write(buffer, data);
     return;

@@ -1,7 +1,7 @@
 // Float64 CPU evaluation of a whole graph through each op's reference: the ground truth the GPU
 // executor is checked against, and a way to debug a model without a device.
 import { getOp, numel, type StepScalars } from '../kernels/op.js';
-import type { Graph, Node } from './graph.js';
+import { ownArity, type Graph, type Node } from './graph.js';
 
 /**
  * Runs every node in order. `feeds` gives inputs, params and state by name; state not given starts
@@ -31,9 +31,11 @@ export function evaluate(g: Graph, feeds: Record<string, ArrayLike<number>>, ste
 
 /** One node through its op's reference, with any fused prologue and epilogue applied around it. */
 export function runNode(g: Graph, n: Node, args: Float64Array[], step?: StepScalars): Float64Array[] {
-  const arity = n.inputs.length - (n.prologue?.length ?? 0);
+  const arity = ownArity(n);
   const ins = args.slice(0, arity);
-  for (const { input, mask } of n.prologue ?? []) ins[input] = getOp('relu_backward').reference([args[mask], ins[input]], [], {})[0];
+  for (const p of n.prologue ?? []) {
+    ins[p.input] = getOp(p.op).reference(p.args.map((a) => args[a]), p.args.map((a) => g.tensor(n.inputs[a]).shape), {})[0];
+  }
   const shapes = n.inputs.slice(0, arity).map((i) => g.tensor(i).shape);
   const results = getOp(n.op).reference(ins, shapes, n.attrs, step);
   for (const op of n.epilogue ?? []) results[0] = getOp(op).reference([results[0]], [g.tensor(n.outputs[0]).shape], {})[0];

@@ -43,13 +43,25 @@ export interface Node {
   attrs: Attrs;
   path: string;
   stage: Stage;
-  /** Unary elementwise ops (relu) the compiler folded into this node's store of output 0. */
+  /** Unary pointwise ops (relu) the compiler folded into this node's store of output 0, in order. */
   epilogue?: string[];
-  /**
-   * relu_backward folded into this node's loads: the op sees relu_backward(inputs[mask],
-   * inputs[input]) as its input `input`. Mask inputs come after the op's own inputs.
-   */
-  prologue?: { input: number; mask: number }[];
+  /** Pointwise ops folded into this node's loads of its inputs. */
+  prologue?: Prologue[];
+}
+
+/**
+ * Wherever the node's op reads its input `input`, it sees op(inputs[args[0]], inputs[args[1]], …).
+ * `input` is one of args and keeps its binding; the other args come after the op's own inputs.
+ */
+export interface Prologue {
+  input: number;
+  op: string;
+  args: number[];
+}
+
+/** How many of the node's inputs are its op's own (the rest feed its prologues). */
+export function ownArity(n: Node): number {
+  return n.inputs.length - (n.prologue ?? []).reduce((a, p) => a + p.args.length - 1, 0);
 }
 
 /** A shape rule's rejection, carrying the spec path of the layer it came from. */

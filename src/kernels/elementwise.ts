@@ -1,7 +1,8 @@
 // add: the residual connection's sum of two same-shaped tensors; its gradient goes to both inputs.
-import { ceilDiv, defineOp, numel } from './op.js';
+// Also the flat grids of kernels with more than 65535 workgroups.
+import { pointwiseKernel } from './fused_elementwise.js';
+import { ceilDiv, defineOp, numel, pointwiseReference, type Pointwise } from './op.js';
 
-const WG = 256;
 const MAX_GROUPS = 65535;
 
 /**
@@ -17,33 +18,17 @@ export function flatGroups(count: number, wg: number): [number, number] {
 export const FLAT_PARAMS = '@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) nw: vec3u';
 export const flatIndex = (wg: number) => `id.x + id.y * nw.x * ${wg}u`;
 
+const add: Pointwise = { wgsl: ([a, b]) => `(${a} + ${b})`, f64: ([a, b]) => a + b };
+
 defineOp({
   name: 'add',
   shape: ([a, b]) => {
     if (a.length !== b.length || a.some((d, i) => d !== b[i])) throw new Error(`add takes two tensors of one shape, got [${a}] and [${b}]`);
     return [a];
   },
-  reference: ([a, b]) => [a.map((v, i) => v + b[i])],
-  kernel: ([a]) => ({
-    programs: [
-      {
-        label: 'add',
-        code: /* wgsl */ `
-struct Params { n: u32 }
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> a: array<f32>;
-@group(0) @binding(2) var<storage, read> b: array<f32>;
-@group(0) @binding(3) var<storage, read_write> y: array<f32>;
-@compute @workgroup_size(${WG}) fn main(${FLAT_PARAMS}) {
-  let i = ${flatIndex(WG)};
-  if (i < p.n) { y[i] = a[i] + b[i]; }
-}`,
-        groups: flatGroups(numel(a), WG),
-        params: { values: [numel(a)] },
-        bindings: ['in:0', 'in:1', 'out:0'],
-      },
-    ],
-  }),
+  reference: pointwiseReference(add),
+  kernel: (shapes) => pointwiseKernel('add', shapes),
   grad: ({ grads: [g] }) => [g, g],
   flops: ([a]) => numel(a),
+  pointwise: add,
 });

@@ -14,3 +14,4 @@ import './kd.js';
 import './probe.js';
 import './knn.js';
 import './cross_entropy.js';
+import './fused_elementwise.js';

@@ -98,6 +98,27 @@ export interface GradContext<A extends Attrs = Attrs> {
   emit(op: string, inputs: Value[], attrs?: Attrs): Value[];
 }
 
+/**
+ * An op that maps same-sized inputs to one output element by element, out[i] = f(in0[i], in1[i], …),
+ * written as an expression so the compiler can evaluate it inside other kernels: a unary one in its
+ * producer's stores (epilogue), any one in a chain of pointwise ops (fused_elementwise), and, when
+ * `prologue` says so, in the loads of the kernels reading its result.
+ */
+export interface Pointwise {
+  /**
+   * The result from its arguments' WGSL expressions, of `type` (f32, or vec4<f32> in vector stores).
+   * An argument may be any expression (a producer's stored `acc + bias`): parenthesize it inside operators.
+   */
+  wgsl(args: string[], type: 'f32' | 'vec4<f32>'): string;
+  /** The same in float64: the op's reference is this at every element. */
+  f64(args: number[]): number;
+  /**
+   * Cheap enough to recompute at every load of a reader that loads an element many times (a
+   * matmul's operand): relu_backward's select, not an exp.
+   */
+  prologue?: boolean;
+}
+
 export interface OpDef<A extends Attrs = Attrs> {
   name: string;
   shape(inputs: Shape[], attrs: A): Shape[];
@@ -111,6 +132,8 @@ export interface OpDef<A extends Attrs = Attrs> {
   dtypes?(inputs: Shape[], attrs: A): (DType | undefined)[];
   /** Outputs that are written into an input's buffer (optimizer updates, running stats): output → input. */
   inplace?: Record<number, number>;
+  /** Declared by elementwise ops the compiler may fuse into other kernels. */
+  pointwise?: Pointwise;
 }
 
 const registry = new Map<string, OpDef>();
@@ -125,6 +148,16 @@ export function getOp(name: string): OpDef {
   const def = registry.get(name);
   if (!def) throw new Error(`unknown op ${name}; known: ${[...registry.keys()].sort().join(', ')}`);
   return def;
+}
+
+/** The op's pointwise expression, when it declares one. */
+export function pointwiseOf(name: string): Pointwise | undefined {
+  return registry.get(name)?.pointwise;
+}
+
+/** The float64 reference of a pointwise op: its expression at every element. */
+export function pointwiseReference(p: Pointwise): (inputs: Float64Array[]) => Float64Array[] {
+  return (inputs) => [Float64Array.from(inputs[0], (_, i) => p.f64(inputs.map((x) => x[i])))];
 }
 
 export function opNames(): string[] {

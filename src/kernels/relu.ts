@@ -1,54 +1,40 @@
-// relu and its backward: the smallest op, and the pattern every op file follows.
-import { ceilDiv, defineOp, numel } from './op.js';
+// relu and its backward: the smallest ops, and the pattern every pointwise op follows: the row
+// declares the element expression, and its reference and kernel are that expression.
+import { pointwiseKernel } from './fused_elementwise.js';
+import { defineOp, numel, pointwiseReference, type Pointwise } from './op.js';
 
-const WG = 256;
-
-const unary = (body: string) => /* wgsl */ `
-struct Params { n: u32 }
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-${body}
-@compute @workgroup_size(${WG}) fn main(@builtin(global_invocation_id) id: vec3u) {
-  if (id.x < p.n) { apply(id.x); }
-}`;
+const relu: Pointwise = {
+  wgsl: ([x], type) => `max(${x}, ${type}(0.0))`,
+  f64: ([x]) => (x > 0 ? x : 0),
+};
 
 defineOp({
   name: 'relu',
   shape: ([x]) => [x],
-  reference: ([x]) => [x.map((v) => (v > 0 ? v : 0))],
-  kernel: ([x]) => ({
-    programs: [
-      {
-        label: 'relu',
-        code: unary(`@group(0) @binding(2) var<storage, read_write> y: array<f32>;
-fn apply(i: u32) { y[i] = max(x[i], 0.0); }`),
-        groups: [ceilDiv(numel(x), WG)],
-        params: { values: [numel(x)] },
-        bindings: ['in:0', 'out:0'],
-      },
-    ],
-  }),
-  grad: ({ inputs: [x], grads: [g], emit }) => [g && emit('relu_backward', [x, g])[0]],
+  reference: pointwiseReference(relu),
+  kernel: (shapes) => pointwiseKernel('relu', shapes),
+  // The mask reads the output (y > 0 exactly where x > 0), so the pre-activation's only reader is
+  // the relu itself and the relu can fuse into the pre-activation's producer.
+  grad: ({ outputs: [y], grads: [g], emit }) => [g && emit('relu_backward', [y, g])[0]],
   flops: ([x]) => numel(x),
+  pointwise: relu,
 });
 
-/** ∂relu: passes the gradient where the input was positive (PyTorch's choice of 0 at 0). */
+/**
+ * ∂relu: passes the gradient where the mask (the relu's input or output) is positive, PyTorch's
+ * choice of 0 at 0. A select is cheap enough to fold into every load of the kernels reading it.
+ */
+const reluBackward: Pointwise = {
+  wgsl: ([m, g], type) => `select(${type}(0.0), ${g}, ${m} > ${type}(0.0))`,
+  f64: ([m, g]) => (m > 0 ? g : 0),
+  prologue: true,
+};
+
 defineOp({
   name: 'relu_backward',
   shape: ([x]) => [x],
-  reference: ([x, g]) => [g.map((v, i) => (x[i] > 0 ? v : 0))],
-  kernel: ([x]) => ({
-    programs: [
-      {
-        label: 'relu_backward',
-        code: unary(`@group(0) @binding(2) var<storage, read> g: array<f32>;
-@group(0) @binding(3) var<storage, read_write> dx: array<f32>;
-fn apply(i: u32) { dx[i] = select(0.0, g[i], x[i] > 0.0); }`),
-        groups: [ceilDiv(numel(x), WG)],
-        params: { values: [numel(x)] },
-        bindings: ['in:0', 'in:1', 'out:0'],
-      },
-    ],
-  }),
+  reference: pointwiseReference(reluBackward),
+  kernel: (shapes) => pointwiseKernel('relu_backward', shapes),
   flops: ([x]) => numel(x),
+  pointwise: reluBackward,
 });

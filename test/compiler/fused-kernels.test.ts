@@ -1,30 +1,31 @@
-// Epilogue and prologue fusion rewrite another op's WGSL: each rewritten kernel must equal the op's
-// float64 reference with relu applied to its output (or relu_backward to an input) on the GPU, and
-// kernels that read or accumulate into their output are refused.
+// Epilogue and prologue fusion rewrite another op's WGSL: each two-node graph (op → relu, or
+// relu_backward → op) must fuse into one kernel equal on the GPU to the op's float64 reference with
+// relu applied to its output (or relu_backward to an input), and kernels that read or accumulate
+// into their output are refused.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { opGraph } from '../../src/compiler/compile.js';
 import { withEpilogue } from '../../src/compiler/epilogue.js';
-import { withPrologues } from '../../src/compiler/prologue.js';
-import { recordPlan } from '../../src/gpu/execute.js';
-import { runtime } from '../../src/gpu/runtime.js';
-import { getOp, numel, type Attrs, type KernelPlan, type Shape } from '../../src/kernels/index.js';
-import { randomInputs } from '../helpers/check-op.js';
+import { Graph } from '../../src/ir/graph.js';
+import { getOp, type Attrs, type KernelPlan, type Shape } from '../../src/kernels/index.js';
+import { randomInputs, runFused } from '../helpers/check-op.js';
 import { assertClose } from '../helpers/numeric.js';
 import { layer } from '../helpers/spec.js';
 
 const { eps, momentum } = layer({ type: 'batchnorm' });
 
+const feeds = (inputs: Float64Array[]) => Object.fromEntries(inputs.map((x, k) => [`in:${k}`, x]));
+
 async function checkRelu(op: string, shapes: Shape[], attrs: Attrs = {}): Promise<void> {
-  const rt = await runtime();
   const def = getOp(op);
-  const plan = withEpilogue(def.kernel(shapes, attrs, rt.target), ['relu']);
-  assert.ok(plan, `${op} takes a relu epilogue`);
+  const g = opGraph(op, shapes, attrs);
+  const [y] = g.add('relu', [g.tensor(g.outputs.get('out:0')!)], {}, 'relu');
+  g.outputs.set('out:0', y.id);
   const inputs = randomInputs(shapes, 5);
   const want = def.reference(inputs, shapes, attrs)[0].map((v) => Math.max(v, 0));
-  const ins = inputs.map((x) => rt.upload(Float32Array.from(x)));
-  const outs = def.shape(shapes, attrs).map((s, k) => (def.inplace?.[k] !== undefined ? ins[def.inplace[k]] : rt.upload(new Float32Array(numel(s)).fill(NaN))));
-  await recordPlan(rt, plan!, { inputs: ins, outputs: outs });
-  const got = await rt.readF32(outs[0], want.length);
+  const { labels, outputs } = await runFused(g, feeds(inputs));
+  assert.equal(labels, [`${op}+relu`], `${op} takes a relu epilogue`);
+  const got = outputs['out:0'];
   assert.ok(got.some((v) => v === 0) && got.some((v) => v > 0), `${op}: the relu both clips and passes`);
   assertClose(got, want, 1e-5, `${op}+relu ${JSON.stringify(shapes)}`);
 }
@@ -36,18 +37,18 @@ test('batchnorm apply+relu equals relu of the reference', () => checkRelu('batch
 
 /** The op with relu_backward(mask, input) folded into its loads of `input`, against the references. */
 async function checkMasked(op: string, shapes: Shape[], attrs: Attrs, input: number): Promise<void> {
-  const rt = await runtime();
   const def = getOp(op);
-  const plan = withPrologues(def.kernel(shapes, attrs, rt.target), [{ input, mask: shapes.length }]);
-  assert.ok(plan, `${op} takes a masked input ${input}`);
+  const g = new Graph();
+  const ins = [...shapes, shapes[input]].map((s, k) => g.leaf('input', s, op, { name: `in:${k}` }));
+  const [dx] = g.add('relu_backward', [ins[shapes.length], ins[input]], {}, 'relu_backward');
+  g.add(op, ins.slice(0, shapes.length).map((t, k) => (k === input ? dx : t)), attrs, op).forEach((t, k) => g.outputs.set(`out:${k}`, t.id));
   const inputs = randomInputs([...shapes, shapes[input]], 9);
-  const mask = inputs.pop()!;
-  const masked = inputs.map((x, k) => (k === input ? getOp('relu_backward').reference([mask, x], [], {})[0] : x));
+  const mask = inputs[shapes.length];
+  const masked = inputs.slice(0, shapes.length).map((x, k) => (k === input ? getOp('relu_backward').reference([mask, x], [], {})[0] : x));
   const want = def.reference(masked, shapes, attrs);
-  const ins = [...inputs, mask].map((x) => rt.upload(Float32Array.from(x)));
-  const outs = def.shape(shapes, attrs).map((s) => rt.upload(new Float32Array(numel(s)).fill(NaN)));
-  await recordPlan(rt, plan!, { inputs: ins, outputs: outs });
-  for (let k = 0; k < want.length; k++) assertClose(await rt.readF32(outs[k], want[k].length), want[k], 1e-5, `${op} output ${k}`);
+  const { labels, outputs } = await runFused(g, feeds(inputs));
+  assert.equal(labels, [`relu_backward+${op}`], `${op} takes a masked input ${input}`);
+  for (let k = 0; k < want.length; k++) assertClose(outputs[`out:${k}`], want[k], 1e-5, `${op} output ${k}`);
 }
 
 test('relu_backward folded into matmul loads (both operand layouts) equals the references', async () => {

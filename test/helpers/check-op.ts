@@ -4,7 +4,11 @@
 import * as assert from 'uvu/assert';
 import { getOp, numel, type Attrs, type Shape, type StepScalars, type Target, type Value } from '../../src/kernels/index.js';
 import { runtime } from '../../src/gpu/runtime.js';
-import { recordPlan } from '../../src/gpu/execute.js';
+import { compileOp } from '../../src/compiler/compile.js';
+import { fuse } from '../../src/compiler/fuse.js';
+import { lower } from '../../src/compiler/lower.js';
+import type { Graph } from '../../src/ir/graph.js';
+import { StepExecutor } from '../../src/gpu/executor.js';
 import { randoms, relError } from './numeric.js';
 
 export interface CheckOptions {
@@ -25,16 +29,41 @@ export async function runOnGpu(name: string, inputs: Float64Array[], shapes: Sha
   const rt = await runtime();
   const def = getOp(name);
   const outShapes = def.shape(shapes, attrs);
-  const plan = def.kernel(shapes, attrs, { ...rt.target, ...target });
-  const inBufs = inputs.map((x, i) => rt.upload(Float32Array.from(x), `${name} in ${i}`));
+  const graph = compileOp(name, shapes, attrs, { ...rt.target, ...target });
+  const initial: Record<string, ArrayLike<number>> = {};
+  inputs.forEach((x, k) => (initial[`in:${k}`] = Float32Array.from(x)));
   // Outputs start as NaN so an element the kernel never writes cannot pass.
-  const outBufs = def.inplace
-    ? outShapes.map((s, k) => (def.inplace![k] !== undefined ? inBufs[def.inplace![k]] : rt.upload(new Float32Array(numel(s)).fill(NaN))))
-    : outShapes.map((s) => rt.upload(new Float32Array(numel(s)).fill(NaN)));
-  await recordPlan(rt, plan, { inputs: inBufs, outputs: outBufs, step });
+  outShapes.forEach((s, k) => {
+    if (def.inplace?.[k] === undefined) initial[`out:${k}`] = new Float32Array(numel(s)).fill(NaN);
+  });
+  const exec = await StepExecutor.create(rt, graph, { initial });
+  if (step) exec.setStep(step);
+  exec.record();
   const out: Float32Array[] = [];
-  for (let k = 0; k < outShapes.length; k++) out.push(await rt.readF32(outBufs[k], numel(outShapes[k])));
+  for (let k = 0; k < outShapes.length; k++) out.push(await exec.read(`out:${k}`));
+  exec.destroy();
   return out;
+}
+
+/**
+ * The graph fused for the adapter and run on the GPU, inputs fed by name; named outputs start as
+ * NaN. Returns each kernel's label (what fused into what) and every named output.
+ */
+export async function runFused(g: Graph, feeds: Record<string, Float64Array>): Promise<{ labels: string[]; outputs: Record<string, Float32Array> }> {
+  const rt = await runtime();
+  const kernels = lower(fuse(g, rt.target), rt.target);
+  const initial: Record<string, ArrayLike<number>> = {};
+  for (const [name, x] of Object.entries(feeds)) initial[name] = Float32Array.from(x);
+  // An in-place output lives in its input's named buffer, which the feeds fill.
+  for (const [name, out] of Object.entries(kernels.outputs)) {
+    if (kernels.buffers[out.buffer].name === undefined) initial[name] = new Float32Array(numel(out.shape)).fill(NaN);
+  }
+  const exec = await StepExecutor.create(rt, kernels, { initial });
+  exec.record();
+  const outputs: Record<string, Float32Array> = {};
+  for (const name of Object.keys(kernels.outputs)) outputs[name] = await exec.read(name);
+  exec.destroy();
+  return { labels: kernels.kernels.map((k) => k.label), outputs };
 }
 
 /** GPU result against the float64 reference, every output; returns the worst relative error. */
