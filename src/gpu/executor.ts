@@ -67,7 +67,7 @@ export class StepExecutor {
     return new StepExecutor(rt, graph, buffers, owned, dispatches);
   }
 
-  /** Replaces a named buffer's contents (the views before a step, or a checkpoint's params). */
+  /** Replaces a named buffer's contents (a step's source images or views, or a checkpoint's params). */
   write(name: string, data: ArrayLike<number> | Uint8Array | Uint32Array): void {
     const b = this.graph.buffers.find((x) => x.name === name);
     if (!b) throw new Error(`no buffer named ${name}`);
@@ -83,8 +83,10 @@ export class StepExecutor {
     this.rt.writeUniform(this.buffers[b.id], words.values, words.types);
   }
 
-  /** The device buffer behind a named tensor, for work recorded around the graph. */
+  /** The device buffer behind a named tensor or output, for work recorded around the graph. */
   buffer(name: string): GPUBuffer {
+    const out = this.graph.outputs[name];
+    if (out) return this.buffers[out.buffer];
     const b = this.graph.buffers.find((x) => x.name === name);
     if (!b) throw new Error(`no buffer named ${name}`);
     return this.buffers[b.id];
@@ -126,7 +128,10 @@ export class StepExecutor {
 function writeChecked(rt: Runtime, buffer: GPUBuffer, name: string, bytes: number, data: ArrayLike<number> | Uint8Array | Uint32Array): void {
   if (data instanceof Uint8Array || data instanceof Uint32Array) {
     if (data.byteLength > bytes) throw new Error(`${name}: ${data.byteLength} bytes for a buffer of ${bytes}`);
-    rt.write(buffer, data);
+    // Queue writes go in whole words; a u8 tensor's buffer is already rounded up to them.
+    const whole = data.byteLength % 4 ? new Uint8Array(Math.ceil(data.byteLength / 4) * 4) : data;
+    if (whole !== data) (whole as Uint8Array).set(data);
+    rt.write(buffer, whole);
     return;
   }
   if (data.length * 4 !== bytes) throw new Error(`${name}: ${data.length} values for a buffer of ${bytes / 4}`);

@@ -13,6 +13,7 @@ import type {
   ReluLayer,
   ResidualLayer,
 } from '../spec/types.js';
+import type { AugOp } from '../kernels/augment/types.js';
 
 type Optional<T, K extends keyof T> = Omit<T, K> & Partial<Pick<T, K>>;
 
@@ -27,7 +28,8 @@ export type EncoderLayer =
 
 export interface ModelSpec {
   data?: { image_size?: number; channels?: number };
-  augment?: { size?: number };
+  /** Without `views` the phase is fed its views (golden tests, benches on fixed views). */
+  augment?: { size?: number; views?: [AugOp[], AugOp[]] };
   encoder: Pick<EncoderSpec, 'in_channels' | 'pool'> & { checkpoint?: boolean; layers: EncoderLayer[] };
   projector: ProjectorSpec;
   loss: Pick<LossSpec, 'temperature'>;

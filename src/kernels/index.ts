@@ -10,3 +10,4 @@ import './pool.js';
 import './l2norm.js';
 import './ntxent.js';
 import './optimizers.js';
+import './augment.js';
