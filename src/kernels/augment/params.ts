@@ -225,6 +225,8 @@ ${bodies.join('\n')}
   let view = g / u.count;
   let n = g % u.count;
   let base = g * ${layout.stride}u;
+  // Slots no op of this view uses stay 0, whatever the buffer held before.
+  for (var k = 0u; k < ${layout.stride}u; k++) { params[base + k] = 0.0; }
   ${dispatch}
 }`;
 }
