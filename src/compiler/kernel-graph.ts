@@ -1,5 +1,6 @@
 // The kernel graph: what the executor runs and what `compile` writes. Plain JSON-able data.
 import type { Role, Stage } from '../ir/graph.js';
+import type { DType } from '../kernels/op.js';
 
 export interface PlannedBuffer {
   id: number;
@@ -10,6 +11,8 @@ export interface PlannedBuffer {
    */
   kind: Exclude<Role, 'value'> | 'temp' | 'step';
   name?: string;
+  /** Element type of a named tensor's buffer, where not f32. */
+  dtype?: DType;
   /** Initial contents of state and const buffers, and of params without given values. */
   fill?: number;
   bound?: number;
@@ -37,6 +40,8 @@ export interface Kernel {
   path: string;
   stage: Stage;
   flops: number;
+  /** Bytes of its inputs and outputs: the memory traffic of the kernel at best. */
+  bytes: number;
   dispatches: KernelDispatch[];
 }
 

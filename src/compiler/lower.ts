@@ -1,5 +1,5 @@
 // Lowering: each graph node's kernel plan (chosen for the target adapter) bound to planned buffers.
-import { getOp, numel, type KernelPlan, type Target } from '../kernels/op.js';
+import { getOp, numel, tensorBytes, type KernelPlan, type Target } from '../kernels/op.js';
 import type { Graph } from '../ir/graph.js';
 import type { Kernel, KernelGraph } from './kernel-graph.js';
 import { nodePlan, opShapes } from './fuse.js';
@@ -52,7 +52,9 @@ export function lower(g: Graph, target: Target): KernelGraph {
     const epilogue = n.epilogue ?? [];
     const flops = (def.flops?.(shapes, n.attrs) ?? 0) + epilogue.length * numel(g.tensor(n.outputs[0]).shape);
     const prologue = (n.prologue ?? []).map(() => 'relu_backward');
-    return { op: n.op, label: [...prologue, n.op, ...epilogue].join('+'), shapes, attrs: n.attrs, path: n.path, stage: n.stage, flops, dispatches };
+    // Each input read once and each output written once: the least traffic the kernel can have.
+    const bytes = [...n.inputs, ...n.outputs].reduce((a, t) => a + tensorBytes(g.tensor(t).shape, g.tensor(t).dtype), 0);
+    return { op: n.op, label: [...prologue, n.op, ...epilogue].join('+'), shapes, attrs: n.attrs, path: n.path, stage: n.stage, flops, bytes, dispatches };
   });
 
   const outputs: KernelGraph['outputs'] = {};

@@ -2,6 +2,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { STAGES, type Graph, type Stage } from '../ir/graph.js';
+import { formatGraph } from '../ir/print.js';
 import type { KernelGraph } from './kernel-graph.js';
 
 export interface Summary {
@@ -41,8 +42,23 @@ export function formatSummary(s: Summary, title: string): string {
   ].join('\n');
 }
 
-/** Writes DIR/kernels/NNN_label.wgsl, DIR/kernel-graph.json, DIR/summary.json and DIR/summary.txt. */
-export function writeCompiled(dir: string, kg: KernelGraph, summary: Summary, title: string): string[] {
+/** One line per kernel (stage, label, dispatches, FLOPs, buffers) and the plan's memory: for golden dumps. */
+export function formatKernels(kg: KernelGraph): string {
+  const lines = kg.kernels.map((k) => {
+    const buffers = [...new Set(k.dispatches.flatMap((d) => d.buffers))].join(',');
+    return `${k.stage} ${k.label} dispatches=${k.dispatches.length} flops=${k.flops} buffers=${buffers} @${k.path}`;
+  });
+  for (const b of kg.buffers) lines.push(`buffer ${b.id} ${b.kind} ${b.bytes}${b.name ? ` ${b.name}` : ''}`);
+  const { plannedBytes, naiveBytes, persistentBytes } = kg.memory;
+  lines.push(`memory planned=${plannedBytes} naive=${naiveBytes} persistent=${persistentBytes} shaders=${kg.shaders.length}`);
+  return lines.join('\n') + '\n';
+}
+
+/**
+ * Writes DIR/kernels/NNN_label.wgsl, DIR/kernel-graph.json, DIR/summary.json, DIR/summary.txt, and
+ * DIR/graph.txt: the fused graph, one line a kernel with its inputs, stage and spec path.
+ */
+export function writeCompiled(dir: string, kg: KernelGraph, summary: Summary, title: string, graph: Graph): string[] {
   const kernelsDir = join(dir, 'kernels');
   mkdirSync(kernelsDir, { recursive: true });
   const files = kg.shaders.map((code, i) => {
@@ -56,6 +72,7 @@ export function writeCompiled(dir: string, kg: KernelGraph, summary: Summary, ti
   writeFileSync(graphFile, JSON.stringify({ ...rest, shaders: files.map((f) => f.slice(dir.length + 1)) }, null, 1));
   writeFileSync(join(dir, 'summary.json'), JSON.stringify(summary, null, 2));
   writeFileSync(join(dir, 'summary.txt'), formatSummary(summary, title) + '\n');
+  writeFileSync(join(dir, 'graph.txt'), formatGraph(graph));
   return [...files, graphFile];
 }
 

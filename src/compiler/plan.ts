@@ -45,7 +45,7 @@ export function planBuffers(g: Graph, needs: NodeNeeds[]): BufferPlan {
   let naiveBytes = 0;
   for (const t of g.tensors) {
     if (t.role === 'value' || !(used.has(t.id) || t.name)) continue;
-    place(t.id, make(bytesOf(t), t.role, { name: t.name, fill: t.fill, bound: t.bound }).id);
+    place(t.id, make(bytesOf(t), t.role, { name: t.name, fill: t.fill, bound: t.bound, ...(t.dtype ? { dtype: t.dtype } : {}) }).id);
     naiveBytes += bytesOf(t);
   }
   const step = needs.some((n) => n.readsStep) ? make(STEP_BYTES, 'step', { name: 'step' }).id : undefined;

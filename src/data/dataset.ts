@@ -15,10 +15,13 @@ export interface Dataset {
 }
 
 /** Bad input: always names the file or folder at fault, so the user knows what to fix. */
+/** `path` is the file or folder at fault, or the spec field; `specPath` the field when one caused it. */
 export class DataError extends Error {
+  readonly code = 'E0403';
   constructor(
     readonly path: string,
     detail: string,
+    readonly specPath?: (string | number)[],
   ) {
     super(`${path}: ${detail}`);
     this.name = 'DataError';

@@ -42,7 +42,7 @@ export class BatchLoader {
     // partial one of an epoch is dropped, as drop_last does.
     this.stepsPerEpoch = Math.floor(dataset.count / batchSize);
     if (this.stepsPerEpoch === 0) {
-      throw new DataError(dataset.name, `has ${dataset.count} images, fewer than one batch of ${batchSize}; lower train.batch_size or add images`);
+      throw new DataError(dataset.name, `has ${dataset.count} images, fewer than one batch of ${batchSize}; lower train.batch_size or add images`, ['train', 'batch_size']);
     }
     this.batchSize = batchSize;
     this.seed = seed;

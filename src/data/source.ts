@@ -27,6 +27,7 @@ export function openDataset(data: DataSection, split: Split = data.split): Datas
     throw new DataError(
       data.path ?? limited.name,
       `images have ${limited.channels} channel${limited.channels === 1 ? '' : 's'} but data.channels is ${data.channels}; set data.channels: ${limited.channels}`,
+      ['data', 'channels'],
     );
   }
   return toSize(limited, data.image_size);
@@ -52,7 +53,7 @@ function openSource(data: DataSection, split: Split): Dataset {
 }
 
 function required(data: DataSection): string {
-  if (!data.path) throw new DataError('data.path', `the ${data.source} source needs a path`);
+  if (!data.path) throw new DataError('data.path', `the ${data.source} source needs a path`, ['data', 'path']);
   return data.path;
 }
 

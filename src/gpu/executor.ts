@@ -27,7 +27,8 @@ export class StepExecutor {
     readonly graph: KernelGraph,
     private readonly buffers: GPUBuffer[],
     private readonly owned: GPUBuffer[],
-    private readonly dispatches: Recorded[],
+    /** Each kernel's dispatches, in kernel order. */
+    private readonly kernels: Recorded[][],
   ) {}
 
   static async create(rt: Runtime, graph: KernelGraph, options: ExecutorOptions = {}): Promise<StepExecutor> {
@@ -52,7 +53,7 @@ export class StepExecutor {
     });
     const pipelines = await Promise.all(graph.shaders.map((code, i) => rt.pipeline(code, labelOf(graph, i))));
     const owned: GPUBuffer[] = [];
-    const dispatches = graph.kernels.flatMap((k) =>
+    const kernels = graph.kernels.map((k) =>
       k.dispatches.map((d): Recorded => {
         const bound = d.buffers.map((id) => buffers[id]);
         if (d.params) {
@@ -64,7 +65,7 @@ export class StepExecutor {
         return { pipeline, group: rt.bindGroup(pipeline, bound), groups: d.groups };
       }),
     );
-    return new StepExecutor(rt, graph, buffers, owned, dispatches);
+    return new StepExecutor(rt, graph, buffers, owned, kernels);
   }
 
   /** Replaces a named buffer's contents (a step's source images or views, or a checkpoint's params). */
@@ -99,7 +100,12 @@ export class StepExecutor {
 
   /** Records every dispatch of the graph into the runtime's one open encoder. */
   record(): void {
-    for (const d of this.dispatches) this.rt.dispatch({ pipeline: d.pipeline, bindings: d.group, groups: d.groups });
+    for (let k = 0; k < this.kernels.length; k++) this.recordKernel(k);
+  }
+
+  /** Records the dispatches of kernel `k` alone (a profile times kernels one by one). */
+  recordKernel(k: number): void {
+    for (const d of this.kernels[k]) this.rt.dispatch({ pipeline: d.pipeline, bindings: d.group, groups: d.groups });
   }
 
   /** One step: views in (when given), every kernel in one submission, the loss back. */

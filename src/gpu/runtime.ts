@@ -133,6 +133,29 @@ export class Runtime {
     this.device.queue.writeBuffer(buffer, 0, uniformWords(values, types));
   }
 
+  /**
+   * Dispatches recorded inside `fn` run in a compute pass of their own whose start and end times go
+   * into `querySet` at 2·index and 2·index + 1 (the adapter's timestamp-query feature).
+   */
+  timed(querySet: GPUQuerySet, index: number, fn: () => void): void {
+    this.endPass();
+    this.encoder ??= this.device.createCommandEncoder();
+    this.pass = this.encoder.beginComputePass({ timestampWrites: { querySet, beginningOfPassWriteIndex: 2 * index, endOfPassWriteIndex: 2 * index + 1 } });
+    fn();
+    this.endPass();
+  }
+
+  /** The nanosecond timestamps of a query set, resolved and read back. */
+  async readTimestamps(querySet: GPUQuerySet, count: number): Promise<BigUint64Array> {
+    const resolved = this.device.createBuffer({ size: count * 8, usage: 0x200 | 0x04 }); // QUERY_RESOLVE | COPY_SRC
+    this.endPass();
+    this.encoder ??= this.device.createCommandEncoder();
+    this.encoder.resolveQuerySet(querySet, 0, count, resolved, 0);
+    const bytes = await this.read(resolved, count * 8);
+    resolved.destroy();
+    return new BigUint64Array(bytes);
+  }
+
   copy(from: GPUBuffer, to: GPUBuffer, bytes: number, fromOffset = 0, toOffset = 0): void {
     this.endPass();
     this.encoder ??= this.device.createCommandEncoder();

@@ -15,6 +15,9 @@ export interface NetworkSpec {
   classifier?: { classes: number; zeroInit?: boolean };
 }
 
+/** The spec has no fields for the projector's BatchNorm1d layers: they keep PyTorch's eps and momentum. */
+const PROJECTOR_BN = { eps: 1e-5, momentum: 0.1 };
+
 export class Builder {
   readonly params: Tensor[] = [];
   /** The network's output under the name of what it is: 'features', 'z' or 'logits'. */
@@ -56,19 +59,19 @@ export class Builder {
     switch (layer.type) {
       case 'conv': {
         this.rank(x, 4, path, 'conv');
-        const k = layer.kernel ?? 3;
+        const k = layer.kernel;
         const w = this.param(`${path}.weight`, [layer.out, x.shape[1], k, k], path, 'weight', x.shape[1] * k * k);
         const inputs = [x, w];
         if (layer.bias) inputs.push(this.param(`${path}.bias`, [layer.out], path, 'bias', x.shape[1] * k * k));
-        const attrs = { stride: layer.stride ?? 1, padding: layer.padding ?? Math.floor(k / 2) };
+        const attrs = { stride: layer.stride, padding: layer.padding };
         return this.add('conv2d', inputs, attrs, path)[0];
       }
       case 'linear': {
         this.rank(x, 2, path, 'linear');
-        return this.linear(x, layer.out, layer.bias ?? true, path, path);
+        return this.linear(x, layer.out, layer.bias, path, path);
       }
       case 'batchnorm':
-        return this.batchnorm(x, layer.eps ?? 1e-5, layer.momentum ?? 0.1, path, path);
+        return this.batchnorm(x, layer.eps, layer.momentum, path, path);
       case 'relu':
         return this.add('relu', [x], {}, path)[0];
       case 'flatten':
@@ -76,18 +79,17 @@ export class Builder {
       case 'maxpool':
       case 'avgpool': {
         this.rank(x, 4, path, layer.type);
-        const defaults = layer.type === 'maxpool' ? [3, 2, 1] : [2, 2, 0];
-        const attrs = { kernel: layer.kernel ?? defaults[0], stride: layer.stride ?? defaults[1], padding: layer.padding ?? defaults[2] };
+        const attrs = { kernel: layer.kernel, stride: layer.stride, padding: layer.padding };
         return this.add(layer.type === 'maxpool' ? 'maxpool2d' : 'avgpool2d', [x], attrs, path)[0];
       }
       case 'residual': {
         const body = this.layers(x, layer.body, `${path}.body`);
-        const shortcut = layer.shortcut?.length ? this.layers(x, layer.shortcut, `${path}.shortcut`) : x;
+        const shortcut = layer.shortcut.length ? this.layers(x, layer.shortcut, `${path}.shortcut`) : x;
         if (fmtShape(body.shape) !== fmtShape(shortcut.shape)) {
           throw new ShapeError(path, 'residual', `body gives ${fmtShape(body.shape)} but the shortcut gives ${fmtShape(shortcut.shape)}`);
         }
         const [sum] = this.add('add', [body, shortcut], {}, path);
-        return layer.relu === false ? sum : this.add('relu', [sum], {}, path)[0];
+        return !layer.relu ? sum : this.add('relu', [sum], {}, path)[0];
       }
     }
   }
@@ -109,7 +111,7 @@ export class Builder {
     let h = x;
     for (let k = 0; k < Math.min(upTo, p.layers - 1); k++) {
       h = this.linear(h, p.hidden, !p.batchnorm, `projector.${index++}`, 'projector.hidden');
-      if (p.batchnorm) h = this.batchnorm(h, 1e-5, 0.1, `projector.${index++}`, 'projector.batchnorm');
+      if (p.batchnorm) h = this.batchnorm(h, PROJECTOR_BN.eps, PROJECTOR_BN.momentum, `projector.${index++}`, 'projector.batchnorm');
       h = this.add('relu', [h], {}, 'projector')[0];
       index++;
     }

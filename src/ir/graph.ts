@@ -55,6 +55,7 @@ export interface Node {
 
 /** A shape rule's rejection, carrying the spec path of the layer it came from. */
 export class ShapeError extends Error {
+  readonly code = 'E0401';
   constructor(
     readonly path: string,
     readonly op: string,

@@ -1,36 +1,15 @@
 // The part of the resolved spec (src/spec/types.ts) the model builder reads. A resolved spec is one;
-// fields the builder has defaults for are optional, so graphs for tests and tools stay short.
-import type {
-  AvgpoolLayer,
-  BatchnormLayer,
-  ConvLayer,
-  EncoderSpec,
-  FlattenLayer,
-  LinearLayer,
-  LossSpec,
-  MaxpoolLayer,
-  ProjectorSpec,
-  ReluLayer,
-  ResidualLayer,
-} from '../spec/types.js';
-import type { AugOp } from '../kernels/augment/types.js';
+// every field the schema gives a default is required, so the builder never restates a default.
+import type { AugmentSpec, DataSpec, EncoderSpec, Layer, LossSpec, ProjectorSpec } from '../spec/types.js';
 
-type Optional<T, K extends keyof T> = Omit<T, K> & Partial<Pick<T, K>>;
-
-export type EncoderLayer =
-  | Optional<ConvLayer, 'kernel' | 'stride' | 'padding' | 'bias'>
-  | Optional<BatchnormLayer, 'eps' | 'momentum'>
-  | ReluLayer
-  | Optional<MaxpoolLayer | AvgpoolLayer, 'kernel' | 'stride' | 'padding'>
-  | FlattenLayer
-  | Optional<LinearLayer, 'bias'>
-  | (Optional<Pick<ResidualLayer, 'type' | 'relu'>, 'relu'> & { body: EncoderLayer[]; shortcut?: EncoderLayer[] });
+export type EncoderLayer = Layer;
 
 export interface ModelSpec {
-  data?: { image_size?: number; channels?: number };
-  /** Without `views` the phase is fed its views (golden tests, benches on fixed views). */
-  augment?: { size?: number; views?: [AugOp[], AugOp[]] };
-  encoder: Pick<EncoderSpec, 'in_channels' | 'pool'> & { checkpoint?: boolean; layers: EncoderLayer[] };
+  /** Without `views` the pre-training phase is fed its views (golden tests, benches on fixed views). */
+  augment: Pick<AugmentSpec, 'size'> & Partial<Pick<AugmentSpec, 'views'>>;
+  /** The images as loaded, which the augmentation reads (the views' size and channels when absent). */
+  data?: Pick<DataSpec, 'image_size' | 'channels'>;
+  encoder: Pick<EncoderSpec, 'in_channels' | 'pool' | 'checkpoint' | 'layers'>;
   projector: ProjectorSpec;
   loss: Pick<LossSpec, 'temperature'>;
 }

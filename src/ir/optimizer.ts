@@ -2,7 +2,7 @@
 // moments in place, appended after the backward pass so every read of the old weight comes first.
 import { STEP_DEFAULTS, type Attrs, type StepScalars } from '../kernels/op.js';
 import type { OptimizerSpec as SpecOptimizer } from '../spec/types.js';
-import { scaledLr } from '../train/schedule.js';
+import { scaledLr } from './lr-scaling.js';
 import type { Graph, Tensor } from './graph.js';
 
 export interface OptimizerSpec {

@@ -6,14 +6,9 @@ import type { ModelSpec } from './model-spec.js';
 import type { OptimizerSpec } from './optimizer.js';
 import type { PhaseInput, PhaseSpec } from './phase.js';
 
-/** Side of the views the encoder sees: the augmentation's output size, else the data's. */
-export function viewSize(spec: ModelSpec): number {
-  return spec.augment?.size ?? spec.data?.image_size ?? 28;
-}
-
 /** The data set's images as loaded (image_size × image_size, data.channels), uint8 on the device. */
 function sourceOf(spec: ModelSpec, batch: number, name: string): { input: PhaseInput; source: AugmentAttrs['source'] } {
-  const side = spec.data?.image_size ?? viewSize(spec);
+  const side = spec.data?.image_size ?? spec.augment.size;
   const channels = (spec.data?.channels ?? spec.encoder.in_channels) as 1 | 3;
   return {
     input: { name, shape: [batch, channels, side, side], dtype: 'u8' },
@@ -26,8 +21,8 @@ function sourceOf(spec: ModelSpec, batch: number, name: string): { input: PhaseI
  * A spec without augmentation ops (the golden tests) is fed its 'views' directly.
  */
 export function pretrainPhase(spec: ModelSpec & { optimizer?: OptimizerSpec }, batch: number, keepGrads = false): PhaseSpec {
-  const size = viewSize(spec);
-  const ops = spec.augment?.views;
+  const size = spec.augment.size;
+  const ops = spec.augment.views;
   const fed = { input: { name: 'views', shape: [2 * batch, spec.encoder.in_channels, size, size] } };
   const head = ops ? augmented(spec, batch, 'source', ops) : fed;
   return {
@@ -48,8 +43,8 @@ export function pretrainPhase(spec: ModelSpec & { optimizer?: OptimizerSpec }, b
  * resized to the view size, as the papers' kNN monitor does.
  */
 export function featuresPhase(spec: ModelSpec, batch: number): PhaseSpec {
-  const size = viewSize(spec);
-  const ops = spec.augment?.views;
+  const size = spec.augment.size;
+  const ops = spec.augment.views;
   const fed = { input: { name: 'images', shape: [batch, spec.encoder.in_channels, size, size] } };
   const normalize = ops?.[0].filter((op) => op.op === 'normalize');
   const head = normalize ? augmented(spec, batch, 'images', [normalize]) : fed;
@@ -58,5 +53,5 @@ export function featuresPhase(spec: ModelSpec, batch: number): PhaseSpec {
 
 function augmented(spec: ModelSpec, batch: number, name: string, views: AugOp[][]): Pick<PhaseSpec, 'input' | 'augment'> {
   const { input, source } = sourceOf(spec, batch, name);
-  return { input, augment: { size: viewSize(spec), views, source } };
+  return { input, augment: { size: spec.augment.size, views, source } };
 }

@@ -7,19 +7,17 @@
 // the normalisation is its own elementwise program, so the compiler can fuse it into a producer.
 import { ceilDiv, defineOp, numel, type Attrs, type Shape, type Target } from './op.js';
 
+/** Both come from the spec's batchnorm layer (or the projector's): the op has no defaults of its own. */
 export interface BatchnormAttrs extends Attrs {
-  eps?: number;
-  momentum?: number;
+  eps: number;
+  momentum: number;
 }
 
 export interface BatchnormBackwardAttrs extends Attrs {
-  eps?: number;
+  eps: number;
   /** Inputs are [x, γ, running_mean, running_var, ∂y] and the statistics are constants. */
   eval?: boolean;
 }
-
-const EPS = 1e-5;
-const MOMENTUM = 0.1;
 
 /** N, C and the pixels per (sample, channel) of an [N, C, …] tensor. */
 interface Layout {
@@ -280,7 +278,7 @@ defineOp<BatchnormAttrs>({
     if (l.n * l.inner < 2) throw new Error(`batchnorm needs more than one value per channel in training, got [${shapes[0]}]`);
     return [shapes[0], [l.c], [l.c], [l.c], [l.c]];
   },
-  reference([x, gamma, beta, runningMean, runningVar], [xs], { eps = EPS, momentum = MOMENTUM }) {
+  reference([x, gamma, beta, runningMean, runningVar], [xs], { eps, momentum }) {
     const l = layout(xs, 'batchnorm');
     const m = l.n * l.inner;
     const { mean, variance } = referenceStats(x, l);
@@ -293,7 +291,7 @@ defineOp<BatchnormAttrs>({
       invstd,
     ];
   },
-  kernel([xs], { eps = EPS, momentum = MOMENTUM }, target) {
+  kernel([xs], { eps, momentum }, target) {
     const l = layout(xs, 'batchnorm');
     const u = params(l, 0, momentum, eps);
     const map = elementMap(l, target);
@@ -304,9 +302,9 @@ defineOp<BatchnormAttrs>({
       ],
     };
   },
-  grad({ inputs: [x, gamma], outputs: [, , , mean, invstd], grads: [gy], emit }) {
+  grad({ inputs: [x, gamma], outputs: [, , , mean, invstd], grads: [gy], attrs, emit }) {
     if (!gy) return [undefined, undefined, undefined, undefined, undefined];
-    const [dx, dgamma, dbeta] = emit('batchnorm_backward', [x, gamma, mean, invstd, gy]);
+    const [dx, dgamma, dbeta] = emit('batchnorm_backward', [x, gamma, mean, invstd, gy], { eps: attrs.eps });
     return [dx, dgamma, dbeta, undefined, undefined];
   },
   flops: ([x]) => 7 * numel(x),
@@ -319,10 +317,10 @@ defineOp<BatchnormAttrs>({
     forwardShapes(shapes, 'batchnorm_eval');
     return [shapes[0]];
   },
-  reference([x, gamma, beta, runningMean, runningVar], [xs], { eps = EPS }) {
+  reference([x, gamma, beta, runningMean, runningVar], [xs], { eps }) {
     return [referenceApply(x, layout(xs, 'batchnorm_eval'), gamma, beta, runningMean, invstdOf(runningVar, eps))];
   },
-  kernel([xs], { eps = EPS }, target) {
+  kernel([xs], { eps }, target) {
     const l = layout(xs, 'batchnorm_eval');
     const map = elementMap(l, target);
     return {
@@ -331,7 +329,7 @@ defineOp<BatchnormAttrs>({
   },
   grad({ inputs: [x, gamma, , runningMean, runningVar], grads: [gy], attrs, emit }) {
     if (!gy) return [undefined, undefined, undefined, undefined, undefined];
-    const [dx, dgamma, dbeta] = emit('batchnorm_backward', [x, gamma, runningMean, runningVar, gy], { eps: attrs.eps ?? EPS, eval: true });
+    const [dx, dgamma, dbeta] = emit('batchnorm_backward', [x, gamma, runningMean, runningVar, gy], { eps: attrs.eps, eval: true });
     return [dx, dgamma, dbeta, undefined, undefined];
   },
   flops: ([x]) => 4 * numel(x),
@@ -349,7 +347,7 @@ defineOp<BatchnormBackwardAttrs>({
     if (gy.join() !== x.join()) throw new Error(`batchnorm_backward gradient [${gy}] must match the input [${x}]`);
     return [x, [l.c], [l.c]];
   },
-  reference([x, gamma, mean, stat, gy], [xs], { eps = EPS, eval: evalMode = false }) {
+  reference([x, gamma, mean, stat, gy], [xs], { eps, eval: evalMode = false }) {
     const l = layout(xs, 'batchnorm_backward');
     const m = l.n * l.inner;
     const invstd = evalMode ? invstdOf(stat, eps) : stat;
@@ -368,7 +366,7 @@ defineOp<BatchnormBackwardAttrs>({
     });
     return [dx, dgamma, dbeta];
   },
-  kernel([xs], { eps = EPS, eval: evalMode = false }, target) {
+  kernel([xs], { eps, eval: evalMode = false }, target) {
     const l = layout(xs, 'batchnorm_backward');
     const u = params(l, evalMode ? 1 : 0, 0, eps);
     const map = elementMap(l, target);

@@ -11,3 +11,5 @@ import './l2norm.js';
 import './ntxent.js';
 import './optimizers.js';
 import './augment.js';
+import './kd.js';
+import './probe.js';

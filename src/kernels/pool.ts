@@ -9,10 +9,11 @@ import { ceilDiv, defineOp, numel, type Attrs, type Shape, type Value } from './
 
 const WG = 256;
 
+/** The spec's maxpool layer's fields: the op has no defaults of its own. */
 export interface MaxPoolAttrs extends Attrs {
-  kernel?: number;
-  stride?: number;
-  padding?: number;
+  kernel: number;
+  stride: number;
+  padding: number;
 }
 
 interface PoolGeometry {
@@ -27,8 +28,7 @@ interface PoolGeometry {
   pad: number;
 }
 
-/** Defaults are the spec's maxpool layer: kernel 3, stride 2, padding 1. */
-function poolGeometry(x: Shape, { kernel = 3, stride = 2, padding = 1 }: MaxPoolAttrs): PoolGeometry {
+function poolGeometry(x: Shape, { kernel, stride, padding }: MaxPoolAttrs): PoolGeometry {
   if (x.length !== 4) throw new Error(`maxpool2d takes NCHW input, got [${x}]`);
   if (padding * 2 > kernel) throw new Error(`maxpool2d padding ${padding} must be at most half the kernel ${kernel}`);
   const [N, C, H, W] = x;

@@ -3,6 +3,7 @@
 // and the schema it validates with. Nothing here parses specs a second way.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { shapeDiagnostics } from '../ir/shape-check.js';
 import { packageRoot } from '../spec/references.js';
 import { formatSource, loadSpecText, resolvePresetPath, stdlibPresets, type Diagnostic } from '../spec/index.js';
 import * as tokens from '../spec/tokens.js';
@@ -14,9 +15,10 @@ export type { Diagnostic };
 /** Reads a referenced file from the editor's buffers (undefined: from disk). */
 export type ReadText = (absolutePath: string) => string | undefined;
 
-/** What `check` reports for this text (its own and its presets' problems). */
+/** What `check` reports for this text (its own and its presets' problems, then its layers' shapes). */
 export function checkText(text: string, fileName: string, readText?: ReadText): Diagnostic[] {
-  return loadSpecText(text, fileName, { readText }).diagnostics;
+  const loaded = loadSpecText(text, fileName, { readText });
+  return loaded.spec ? [...loaded.diagnostics, ...shapeDiagnostics(loaded.spec, loaded.sources)] : loaded.diagnostics;
 }
 
 /** The text `fmt` would print, or undefined when the spec has errors. */

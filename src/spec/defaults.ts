@@ -21,15 +21,16 @@ const STATS_OF_SOURCE: Record<string, string> = { mnist: 'mnist', 'fashion-mnist
 export function resolveDefaults(spec: Obj): ResolvedSpec {
   for (const key of schema['x-resolved'] as string[]) spec[key] ??= {};
   const data = spec.data;
-  data.source ??= 'mnist';
-  data.channels ??= data.source === 'image-folder' ? 3 : 1;
-  data.image_size ??= 28;
+  data.source ??= schemaDefault(['data', 'source']);
+  data.channels ??= data.source === 'image-folder' ? 3 : schemaDefault(['data', 'channels']);
+  data.image_size ??= schemaDefault(['data', 'image_size']);
   spec.encoder.in_channels ??= data.channels;
   spec.augment.size ??= data.image_size;
   resolveEncoder(spec.encoder);
   resolveViews(spec.augment, data);
   resolveOptimizer(spec.optimizer);
-  if (spec.train.epochs === undefined && spec.train.steps === undefined) spec.train.epochs = 100;
+  // `epochs` has no plain default: one would be filled even beside `steps`.
+  if (spec.train.epochs === undefined && spec.train.steps === undefined) spec.train.epochs = schema.properties.train.properties.epochs['x-default'];
   spec.eval.knn ??= {};
   spec.eval.linear ??= {};
   return fill(spec, schema) as ResolvedSpec;
@@ -41,7 +42,7 @@ function resolveEncoder(encoder: Obj): void {
     (layers ?? []).map((layer) => {
       const out = { ...layer };
       if ((out.type === 'conv' || out.type === 'linear') && typeof out.out === 'number') out.out = Math.max(1, Math.round(out.out * width));
-      if (out.type === 'conv') out.padding ??= Math.floor((out.kernel ?? 3) / 2);
+      if (out.type === 'conv') out.padding ??= Math.floor((out.kernel ?? layerDefault('conv', 'kernel')) / 2);
       if (out.type === 'residual') {
         out.body = scale(out.body);
         out.shortcut = scale(out.shortcut);
@@ -97,6 +98,16 @@ function resolveOptimizer(opt: Obj): void {
     opt.lr ??= 1e-3;
   }
   if (opt.lr_scaling === 'sqrt') opt.lr ??= 0.075;
+}
+
+/** The schema's default of a top-level block's field, for defaults that others depend on. */
+function schemaDefault(path: [string, string]): any {
+  return schema.properties[path[0]].properties[path[1]].default;
+}
+
+function layerDefault(type: string, field: string): any {
+  const branch = (schema.definitions.layer.oneOf as Obj[]).find((b) => b.properties.type.const === type)!;
+  return branch.properties[field].default;
 }
 
 const deref = (s: Obj): Obj => (typeof s.$ref === 'string' ? schema.definitions[s.$ref.split('/').pop()!] : s);

@@ -1,6 +1,6 @@
 // The spec front end's surface: load a spec (file or text) into a resolved spec with diagnostics,
 // print one back as `.simclr` or YAML, and find where a field was written.
-export { loadSpecFile, loadSpecText, sourceRange, specComments, type LoadOptions, type LoadResult, type SpecSources } from './load.js';
+export { isSpecError, loadSpecFile, loadSpecText, sourceRange, specComments, specErrorDiagnostic, type LoadOptions, type LoadResult, type SpecError, type SpecSources } from './load.js';
 export { formatSpec, type Syntax } from './format.js';
 export { formatSource, type FormatResult } from './format-source.js';
 export type { Comments } from './comments.js';

@@ -10,6 +10,7 @@ import { parseText, Resolver, type ReadText } from './resolve.js';
 import { schemaDiagnostics } from './schema.js';
 import { semanticDiagnostics } from './semantic.js';
 import { entry, merge, toPlain, walk, type Node, type Plain, type SpecPath } from './tree.js';
+import { CODES, type Code } from './codes.js';
 import type { ResolvedSpec } from './types.js';
 
 export interface LoadOptions {
@@ -97,6 +98,23 @@ export function sourceRange(sources: SpecSources, path: SpecPath): Loc {
     if (shared.depth > 2) return shared.node.loc;
   }
   return found.node.loc;
+}
+
+/** An error a later stage throws about the spec: its catalogue code, and the field that caused it. */
+export interface SpecError extends Error {
+  code: Code;
+  specPath?: SpecPath;
+}
+
+/** Whether `err` is one of the later stages' coded errors (shape, augmentation, data). */
+export function isSpecError(err: unknown): err is SpecError {
+  return err instanceof Error && typeof (err as SpecError).code === 'string' && (err as SpecError).code in CODES;
+}
+
+/** A later stage's error as a diagnostic at the field that caused it (the file's start without one). */
+export function specErrorDiagnostic(err: SpecError, sources: SpecSources): Diagnostic {
+  const loc = err.specPath ? sourceRange(sources, err.specPath) : sources.tree.loc;
+  return diagnostic(err.code, loc, err.message);
 }
 
 /**

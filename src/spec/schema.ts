@@ -13,7 +13,7 @@ import { toPlain, walk, type Node, type SpecPath } from './tree.js';
 export const schema = JSON.parse(readFileSync(join(packageRoot, 'grammar', 'simclr.schema.json'), 'utf8'));
 
 const ajv = new Ajv({ allErrors: true, verbose: true, discriminator: true, strictTypes: false });
-ajv.addVocabulary(['x-resolved', 'x-input-only']);
+ajv.addVocabulary(['x-resolved', 'x-input-only', 'x-default']);
 const validate = ajv.compile(schema);
 
 /** `plain` is `toPlain(tree)`, given when the caller has it already. */

@@ -1,8 +1,8 @@
 // Learning rate per step: linear warmup from 0, then cosine decay to 0, flat-then-cosine, or
 // constant; the peak scaled from the batch size as google-research/simclr does.
+import { scaledLr } from '../ir/lr-scaling.js';
 import type { OptimizerSpec, ScheduleSpec } from '../spec/types.js';
 
-export type LrScaling = OptimizerSpec['lr_scaling'];
 export type Decay = ScheduleSpec['decay'];
 
 /**
@@ -17,13 +17,6 @@ export interface Schedule {
   warmupSteps: number;
   totalSteps: number;
   decay: Decay;
-}
-
-/** linear: base·bs/256 (base 0.3 in the paper); sqrt: base·√bs (base 0.075); none: base as given. */
-export function scaledLr(base: number, scaling: LrScaling, batchSize: number): number {
-  if (scaling === 'linear') return (base * batchSize) / 256;
-  if (scaling === 'sqrt') return base * Math.sqrt(batchSize);
-  return base;
 }
 
 /** The fields of the resolved spec that fix the schedule, plus the run's step counts. */

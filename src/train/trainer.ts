@@ -13,6 +13,7 @@ import { StepExecutor } from '../gpu/executor.js';
 import { runtime, type Runtime } from '../gpu/runtime.js';
 import { optimizerFor, stepScalars } from '../ir/optimizer.js';
 import { renderChart } from '../picture/chart.js';
+import { writeReport } from '../report/report.js';
 import type { ResolvedSpec } from '../spec/index.js';
 import { readCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoint.js';
 import { MetricsLog, readMetrics } from './metrics.js';
@@ -77,7 +78,8 @@ export async function train(given: ResolvedSpec | undefined, options: RunOptions
   const dataset = openDataset(spec.data);
   const batchSize = spec.train.batch_size;
   const loader = new BatchLoader(dataset, { batchSize, seed: spec.train.seed, startStep });
-  const totalSteps = spec.train.steps ?? (spec.train.epochs ?? 100) * loader.stepsPerEpoch;
+  // The resolver gives every spec without `steps` its `epochs`.
+  const totalSteps = spec.train.steps ?? spec.train.epochs! * loader.stepsPerEpoch;
   const schedule = makeSchedule({ optimizer: spec.optimizer, schedule: spec.schedule, batchSize, stepsPerEpoch: loader.stepsPerEpoch, totalSteps });
   const stepSpec: TrainingSpec = { ...spec, optimizer: optimizerFor(spec.optimizer, batchSize) };
   const executor = await StepExecutor.create(rt, compile(stepSpec, { target: rt.target }).kernels, {
@@ -155,6 +157,7 @@ export async function train(given: ResolvedSpec | undefined, options: RunOptions
   writeJson(join(dir, FILES.summary), result);
   metrics.append({ step: step - 1, epoch: step / loader.stepsPerEpoch, knn_top1: trained?.knn_top1, linear_top1: trained?.linear_top1 });
   await writeCurves(dir);
+  say(`wrote ${await writeReport(rt, dir)}`);
   return result;
 }
 

@@ -10,6 +10,9 @@ import { runtime } from '../../src/gpu/runtime.js';
 import { getOp, numel, type Attrs, type KernelPlan, type Shape } from '../../src/kernels/index.js';
 import { randomInputs } from '../helpers/check-op.js';
 import { assertClose } from '../helpers/numeric.js';
+import { layer } from '../helpers/spec.js';
+
+const { eps, momentum } = layer({ type: 'batchnorm' });
 
 async function checkRelu(op: string, shapes: Shape[], attrs: Attrs = {}): Promise<void> {
   const rt = await runtime();
@@ -29,7 +32,7 @@ async function checkRelu(op: string, shapes: Shape[], attrs: Attrs = {}): Promis
 test('conv2d+relu equals relu of the conv reference', () => checkRelu('conv2d', [[2, 3, 7, 5], [5, 3, 3, 3], [5]], { stride: 2, padding: 1 }));
 test('linear+bias+relu equals relu of the reference (4-vector variant)', () => checkRelu('linear', [[6, 8], [12, 8], [12]]));
 test('linear+bias+relu equals relu of the reference (scalar variant, odd sizes)', () => checkRelu('linear', [[5, 7], [3, 7], [3]]));
-test('batchnorm apply+relu equals relu of the reference', () => checkRelu('batchnorm', [[4, 3, 3, 2], [3], [3], [3], [3]]));
+test('batchnorm apply+relu equals relu of the reference', () => checkRelu('batchnorm', [[4, 3, 3, 2], [3], [3], [3], [3]], { eps, momentum }));
 
 /** The op with relu_backward(mask, input) folded into its loads of `input`, against the references. */
 async function checkMasked(op: string, shapes: Shape[], attrs: Attrs, input: number): Promise<void> {
@@ -52,7 +55,7 @@ test('relu_backward folded into matmul loads (both operand layouts) equals the r
   await checkMasked('matmul', [[6, 8], [6, 5]], { transA: true }, 0);
 });
 test('relu_backward folded into batchnorm_backward loads equals the reference', () =>
-  checkMasked('batchnorm_backward', [[4, 3, 2, 2], [3], [3], [3], [4, 3, 2, 2]], {}, 4));
+  checkMasked('batchnorm_backward', [[4, 3, 2, 2], [3], [3], [3], [4, 3, 2, 2]], { eps }, 4));
 
 test('a kernel that reads or accumulates into its output is not rewritten', () => {
   const program = (body: string): KernelPlan => ({

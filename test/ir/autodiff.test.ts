@@ -8,6 +8,7 @@ import { evaluate } from '../../src/ir/evaluate.js';
 import type { ModelSpec } from '../../src/ir/model-spec.js';
 import { numel } from '../../src/kernels/op.js';
 import { assertClose, randoms } from '../helpers/numeric.js';
+import { modelSpec } from '../helpers/spec.js';
 
 function checkModel(spec: ModelSpec, batch: number, seed: number): void {
   const model = buildModel(spec, batch);
@@ -33,7 +34,7 @@ function checkModel(spec: ModelSpec, batch: number, seed: number): void {
 
 test('BN, maxpool, residual of convs with bias, residual with a conv shortcut, flatten and linear: gradients equal finite differences', () => {
   checkModel(
-    {
+    modelSpec({
       augment: { size: 6 },
       encoder: {
         in_channels: 2,
@@ -50,7 +51,7 @@ test('BN, maxpool, residual of convs with bias, residual with a conv shortcut, f
       },
       projector: { hidden: 8, out: 4, layers: 2, batchnorm: false },
       loss: { temperature: 0.3 },
-    },
+    }),
     3,
     11,
   );
@@ -58,7 +59,7 @@ test('BN, maxpool, residual of convs with bias, residual with a conv shortcut, f
 
 test('identity residuals, global max pooling and a BN projector: gradients equal finite differences', () => {
   checkModel(
-    {
+    modelSpec({
       augment: { size: 5 },
       encoder: {
         in_channels: 1,
@@ -71,7 +72,7 @@ test('identity residuals, global max pooling and a BN projector: gradients equal
       },
       projector: { hidden: 6, out: 3, layers: 3, batchnorm: true },
       loss: { temperature: 0.5 },
-    },
+    }),
     2,
     29,
   );

@@ -5,15 +5,17 @@ import * as assert from 'uvu/assert';
 import '../../src/kernels/index.js';
 import { buildModel } from '../helpers/model.js';
 import { ShapeError } from '../../src/ir/graph.js';
-import type { EncoderLayer, ModelSpec } from '../../src/ir/model-spec.js';
+import type { ModelSpec } from '../../src/ir/model-spec.js';
 import { e2e, e2eSpec, graphName } from '../compiler/e2e-case.js';
+import { modelSpec, type LayerInput } from '../helpers/spec.js';
 
-const spec = (layers: EncoderLayer[], size = 8): ModelSpec => ({
-  augment: { size },
-  encoder: { in_channels: 1, pool: 'avg', layers },
-  projector: { hidden: 8, out: 4, layers: 2, batchnorm: true },
-  loss: { temperature: 0.5 },
-});
+const spec = (layers: LayerInput[], size = 8): ModelSpec =>
+  modelSpec({
+    augment: { size },
+    encoder: { in_channels: 1, pool: 'avg', layers },
+    projector: { hidden: 8, out: 4, layers: 2, batchnorm: true },
+    loss: { temperature: 0.5 },
+  });
 
 function shapeError(s: ModelSpec): ShapeError {
   try {

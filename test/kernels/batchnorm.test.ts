@@ -3,14 +3,19 @@ import * as assert from 'uvu/assert';
 import { getOp } from '../../src/kernels/index.js';
 import { checkGrad, checkOp, runOnGpu } from '../helpers/check-op.js';
 import { assertClose, randoms } from '../helpers/numeric.js';
+import { layer } from '../helpers/spec.js';
+
+/** The spec's batchnorm layer: the attrs a test does not vary. */
+const { eps, momentum } = layer({ type: 'batchnorm' });
+const bn = { eps, momentum };
 
 const positive = (count: number, seed: number) => randoms(count, seed, 0.2, 2);
 /** Random x, γ, β and running mean; a positive running variance. */
 const bnInputs = (c: number) => [undefined, undefined, undefined, undefined, positive(c, 11)];
 const shapes = (x: number[]) => [x, [x[1]], [x[1]], [x[1]], [x[1]]];
 
-test('batchnorm 2-D, flat: y, running stats, saved statistics', () => checkOp('batchnorm', shapes([3, 5, 7, 7]), {}, { tol: 1e-5, inputs: bnInputs(5) }).then(() => undefined));
-test('batchnorm 1-D: [N, C]', () => checkOp('batchnorm', shapes([7, 6]), {}, { tol: 1e-5, inputs: bnInputs(6) }).then(() => undefined));
+test('batchnorm 2-D, flat: y, running stats, saved statistics', () => checkOp('batchnorm', shapes([3, 5, 7, 7]), bn, { tol: 1e-5, inputs: bnInputs(5) }).then(() => undefined));
+test('batchnorm 1-D: [N, C]', () => checkOp('batchnorm', shapes([7, 6]), bn, { tol: 1e-5, inputs: bnInputs(6) }).then(() => undefined));
 test('batchnorm: two values per channel, momentum 0.3, eps 1e-3', () =>
   checkOp('batchnorm', shapes([2, 3]), { momentum: 0.3, eps: 1e-3 }, { tol: 1e-5, inputs: bnInputs(3) }).then(() => undefined));
 
@@ -18,7 +23,7 @@ test('batchnorm: two values per channel, momentum 0.3, eps 1e-3', () =>
 // (81-pixel planes: the per-plane apply.)
 test('batchnorm statistics survive a large mean', () => {
   const x = randoms(4 * 3 * 9 * 9, 5).map((v) => 100 + v);
-  return checkOp('batchnorm', shapes([4, 3, 9, 9]), {}, { tol: 5e-5, inputs: [x, undefined, undefined, undefined, positive(3, 2)] }).then(() => undefined);
+  return checkOp('batchnorm', shapes([4, 3, 9, 9]), bn, { tol: 5e-5, inputs: [x, undefined, undefined, undefined, positive(3, 2)] }).then(() => undefined);
 });
 
 test('batchnorm updates running stats in place as PyTorch does (unbiased variance)', async () => {
@@ -27,7 +32,7 @@ test('batchnorm updates running stats in place as PyTorch does (unbiased varianc
   const runningMean = randoms(c, 22);
   const runningVar = positive(c, 23);
   const inputs = [x, randoms(c, 24), randoms(c, 25), runningMean, runningVar];
-  const got = await runOnGpu('batchnorm', inputs, shapes([n, c, 2, 3]), { momentum: 0.25 });
+  const got = await runOnGpu('batchnorm', inputs, shapes([n, c, 2, 3]), { ...bn, momentum: 0.25 });
   const m = n * hw;
   const mean = new Float64Array(c);
   const unbiased = new Float64Array(c);
@@ -42,22 +47,22 @@ test('batchnorm updates running stats in place as PyTorch does (unbiased varianc
 
 // Planes of 64 pixels or more run one workgroup row per (sample, channel); smaller ones run flat.
 test('batchnorm_eval 2-D (flat and per plane) and 1-D', async () => {
-  await checkOp('batchnorm_eval', shapes([3, 5, 7, 7]), { eps: 1e-3 }, { tol: 1e-5, inputs: bnInputs(5) });
-  await checkOp('batchnorm_eval', shapes([2, 3, 8, 8]), {}, { tol: 1e-5, inputs: bnInputs(3) });
-  await checkOp('batchnorm_eval', shapes([9, 4]), {}, { tol: 1e-5, inputs: bnInputs(4) });
+  await checkOp('batchnorm_eval', shapes([3, 5, 7, 7]), { ...bn, eps: 1e-3 }, { tol: 1e-5, inputs: bnInputs(5) });
+  await checkOp('batchnorm_eval', shapes([2, 3, 8, 8]), bn, { tol: 1e-5, inputs: bnInputs(3) });
+  await checkOp('batchnorm_eval', shapes([9, 4]), bn, { tol: 1e-5, inputs: bnInputs(4) });
 });
 
 test('batchnorm_backward: training, 2-D (flat and per plane) and 1-D', async () => {
-  await checkOp('batchnorm_backward', [[3, 5, 7, 7], [5], [5], [5], [3, 5, 7, 7]], {}, { tol: 1e-5 });
-  await checkOp('batchnorm_backward', [[2, 3, 9, 9], [3], [3], [3], [2, 3, 9, 9]], {}, { tol: 1e-5 });
-  await checkOp('batchnorm_backward', [[7, 6], [6], [6], [6], [7, 6]], {}, { tol: 1e-5 });
+  await checkOp('batchnorm_backward', [[3, 5, 7, 7], [5], [5], [5], [3, 5, 7, 7]], bn, { tol: 1e-5 });
+  await checkOp('batchnorm_backward', [[2, 3, 9, 9], [3], [3], [3], [2, 3, 9, 9]], bn, { tol: 1e-5 });
+  await checkOp('batchnorm_backward', [[7, 6], [6], [6], [6], [7, 6]], bn, { tol: 1e-5 });
 });
 test('batchnorm_backward: eval', () =>
-  checkOp('batchnorm_backward', [[3, 5, 7, 7], [5], [5], [5], [3, 5, 7, 7]], { eval: true }, { tol: 1e-5, inputs: [undefined, undefined, undefined, positive(5, 9)] }).then(() => undefined));
+  checkOp('batchnorm_backward', [[3, 5, 7, 7], [5], [5], [5], [3, 5, 7, 7]], { ...bn, eval: true }, { tol: 1e-5, inputs: [undefined, undefined, undefined, positive(5, 9)] }).then(() => undefined));
 
-test('batchnorm gradient equals finite differences, 2-D', () => void checkGrad('batchnorm', shapes([3, 2, 3, 3]), {}, { outputs: [0], inputs: bnInputs(2) }));
-test('batchnorm gradient equals finite differences, 1-D', () => void checkGrad('batchnorm', shapes([5, 3]), { eps: 1e-3 }, { outputs: [0], inputs: bnInputs(3) }));
-test('batchnorm_eval gradient equals finite differences', () => void checkGrad('batchnorm_eval', shapes([2, 3, 2, 2]), {}, { inputs: bnInputs(3) }));
+test('batchnorm gradient equals finite differences, 2-D', () => void checkGrad('batchnorm', shapes([3, 2, 3, 3]), bn, { outputs: [0], inputs: bnInputs(2) }));
+test('batchnorm gradient equals finite differences, 1-D', () => void checkGrad('batchnorm', shapes([5, 3]), { ...bn, eps: 1e-3 }, { outputs: [0], inputs: bnInputs(3) }));
+test('batchnorm_eval gradient equals finite differences', () => void checkGrad('batchnorm_eval', shapes([2, 3, 2, 2]), bn, { inputs: bnInputs(3) }));
 
 test('batchnorm shapes and errors', () => {
   const bn = getOp('batchnorm');

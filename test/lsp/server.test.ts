@@ -79,6 +79,15 @@ test('didChange fixing one error leaves the other two', async () => {
   );
 });
 
+test('a linear layer after a conv without flatten is published as check reports it: E0401 at the layer', async () => {
+  const text = 'encoder {\n  layers: [\n    conv { out: 4 },\n    linear { out: 8 },\n  ]\n}\n';
+  const doc = pathToFileURL(join(packageRoot, 'examples', 'lsp-shape.simclr')).href;
+  server.notify('textDocument/didOpen', { textDocument: { uri: doc, languageId: 'simclr', version: 1, text } });
+  const { diagnostics } = await diagnosticsFor(server, doc, 1);
+  assert.equal(diagnostics.map((d) => [d.code, d.range.start]), [['E0401', { line: 3, character: 4 }]]);
+  assert.match(diagnostics[0].message, /add a flatten layer before it/);
+});
+
 test('completion inside optimizer { … } offers the lars, sgd and adamw keys', async () => {
   const text = 'optimizer {\n  \n}\n';
   const doc = pathToFileURL(join(packageRoot, 'examples', 'lsp-completion.simclr')).href;

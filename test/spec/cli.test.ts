@@ -30,6 +30,16 @@ test('check: every error as file:line:col, exit 1', () => {
   assert.match(r.out, /2 errors, 0 warnings/);
 });
 
+test('check: a linear layer after a conv without flatten is E0401 at the layer, and no stack', () => {
+  const spec = join(dir, 'shape.simclr');
+  writeFileSync(spec, 'encoder {\n  layers: [\n    conv { out: 4 },\n    linear { out: 8 },\n  ]\n}\n');
+  const r = cli('check', spec);
+  assert.is(r.code, 1);
+  assert.ok(r.out.includes(`${spec}:4:5: error E0401: encoder.layers.1: linear: needs a 2-D (N,features) input`), r.out);
+  assert.match(r.out, /1 error, 0 warnings/);
+  assert.not.match(r.out + r.err, /\n\s+at /);
+});
+
 test('check --set: an override that breaks the spec fails', () => {
   const r = cli('check', 'examples/mnist.simclr', '--set', 'loss.temperature=0.2', '--set', 'train.batch_size=1');
   assert.is(r.code, 1);

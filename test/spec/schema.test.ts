@@ -29,7 +29,7 @@ function fields(s: S, where: string, out: [string, S][] = [], seen = new Set<S>(
 test('draft-07, and ajv compiles it in strict mode', () => {
   assert.is(schema.$schema, 'http://json-schema.org/draft-07/schema#');
   const ajv = new Ajv({ strict: true, strictTypes: false, discriminator: true });
-  ajv.addVocabulary(['x-resolved', 'x-input-only']);
+  ajv.addVocabulary(['x-resolved', 'x-input-only', 'x-default']);
   ajv.compile(schema);
 });
 

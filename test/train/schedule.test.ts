@@ -1,7 +1,8 @@
 // Expected values are worked out by hand from the formulas, not by calling the code twice.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { lrAt, makeSchedule, scaledLr, type Schedule } from '../../src/train/schedule.js';
+import { scaledLr } from '../../src/ir/lr-scaling.js';
+import { lrAt, makeSchedule, type Schedule } from '../../src/train/schedule.js';
 
 const near = (a: number, b: number, what: string) => assert.ok(Math.abs(a - b) <= 1e-12 * Math.max(1, Math.abs(b)), `${what}: ${a} vs ${b}`);
 

@@ -1,5 +1,6 @@
 // `simclr-compile check FILE...`: every diagnostic of every spec, exit 1 when any has an error.
 import type { Command } from 'commander';
+import { shapeDiagnostics } from '../../ir/shape-check.js';
 import { formatDiagnostic, hasErrors, loadSpecFile } from '../../spec/index.js';
 import { addSetOption } from '../spec-arg.js';
 
@@ -11,7 +12,10 @@ export function registerCheck(program: Command): void {
       .argument('<files...>', '.simclr or .yml spec files')
       .option('--json', 'print the diagnostics as one JSON array'),
   ).action((files: string[], opts: { set: string[]; json?: boolean }) => {
-    const all = files.flatMap((file) => loadSpecFile(file, { set: opts.set }).diagnostics);
+    const all = files.flatMap((file) => {
+      const loaded = loadSpecFile(file, { set: opts.set });
+      return loaded.spec ? [...loaded.diagnostics, ...shapeDiagnostics(loaded.spec, loaded.sources)] : loaded.diagnostics;
+    });
     if (opts.json) console.log(JSON.stringify(all));
     else {
       for (const d of all) console.log(formatDiagnostic(d));

@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import { compile } from '../../compiler/compile.js';
 import { formatSummary, summarize, writeCompiled } from '../../compiler/output.js';
-import { resolveTarget, type TargetChoice } from '../../compiler/targets.js';
+import { resolveTarget, type TargetChoice } from '../target.js';
 import { ShapeError } from '../../ir/graph.js';
 import { optimizerFor } from '../../ir/optimizer.js';
 import { sourceRange } from '../../spec/index.js';
@@ -46,7 +46,7 @@ export function registerCompile(program: Command): void {
         return;
       }
       const summary = summarize(compiled.graph, compiled.kernels);
-      const written = writeCompiled(flags.out, compiled.kernels, summary, `${spec.name}: ${batch} images per view, target ${description}`);
+      const written = writeCompiled(flags.out, compiled.kernels, summary, `${spec.name}: ${batch} images per view, target ${description}`, compiled.lowered);
       if (flags.json) console.log(JSON.stringify({ spec: spec.name, batch, target: description, out: flags.out, ...summary }));
       else console.log(`${formatSummary(summary, `${spec.name}: ${batch} images per view, target ${description}`)}\nwrote ${written.length} files to ${flags.out}`);
     });

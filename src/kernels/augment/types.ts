@@ -29,9 +29,17 @@ export type Fusion = 'fused' | 'per-op';
 export const GEOMETRIC: ReadonlySet<AugOpName> = new Set(['random_resized_crop', 'flip', 'rotate']);
 export const POINTWISE: ReadonlySet<AugOpName> = new Set(['color_jitter', 'grayscale', 'normalize']);
 
+/**
+ * An augmentation op the views cannot run. Its message starts with the op's place in the resolved
+ * spec (`augment.views[0][2] (blur): …`), which is read back as the path a diagnostic points at.
+ */
 export class AugmentError extends Error {
+  readonly code = 'E0402';
+  readonly specPath?: (string | number)[];
   constructor(message: string) {
     super(message);
     this.name = 'AugmentError';
+    const at = /^augment\.views\[(\d+)\]\[(\d+)\]/.exec(message);
+    if (at) this.specPath = ['augment', 'views', Number(at[1]), Number(at[2])];
   }
 }

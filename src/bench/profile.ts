@@ -1,0 +1,119 @@
+// `profile SPEC`: every kernel of the spec's compiled training step timed on this adapter, beside
+// the whole step timed the ordinary way (one submission, the loss read back) and the adapter's
+// measured roofs, so each kernel shows how far it is from what the device can do.
+import { compilePhase } from '../compiler/compile.js';
+import { lower } from '../compiler/lower.js';
+import { StepExecutor } from '../gpu/executor.js';
+import { median, timeKernels, type TimingMethod } from '../gpu/profile.js';
+import type { Runtime } from '../gpu/runtime.js';
+import { Graph } from '../ir/graph.js';
+import { optimizerFor, stepScalars } from '../ir/optimizer.js';
+import { pretrainPhase } from '../ir/phases.js';
+import { tensorBytes } from '../kernels/index.js';
+import type { ResolvedSpec } from '../spec/index.js';
+import { Rng } from '../data/rng.js';
+import { round } from './measure.js';
+
+export interface KernelRow {
+  kernel: string;
+  stage: string;
+  ms: number;
+  flops: number;
+  bytes: number;
+  gflops: number;
+  gbps: number;
+  /** The larger of GFLOP/s against the FMA roof and GB/s against the copy roof, in percent. */
+  roof_pct: number;
+}
+
+export interface Profile {
+  adapter: string;
+  batch: number;
+  method: TimingMethod;
+  roof: { gflops: number; gbps: number };
+  kernels: KernelRow[];
+  step_ms: number;
+  kernel_sum_ms: number;
+}
+
+/** Every input of the graph filled with seeded noise (pixels, or floats in [0, 1)): the profile times the work, not the data. */
+function fillInputs(ex: StepExecutor, seed: number): void {
+  const rng = new Rng(seed);
+  for (const b of ex.graph.buffers) {
+    if (b.kind !== 'input' || !b.name) continue;
+    if (b.dtype === 'u8') ex.write(b.name, Uint8Array.from({ length: b.bytes }, () => Math.floor(rng.next() * 256)));
+    else ex.write(b.name, Float32Array.from({ length: b.bytes / 4 }, () => rng.next()));
+  }
+}
+
+async function timeOp(rt: Runtime, op: string, shape: number[], attrs: Record<string, unknown>, repeats: number, fill: Float32Array): Promise<number> {
+  const g = new Graph();
+  const x = g.leaf('input', shape, 'probe', { name: 'x' });
+  const [y] = g.add(op, [x], attrs, 'probe', 'eval');
+  g.outputs.set('y', y.id);
+  const ex = await StepExecutor.create(rt, lower(g, rt.target));
+  try {
+    ex.write('x', fill);
+    const times: number[] = [];
+    for (let r = 0; r <= repeats; r++) {
+      const start = performance.now();
+      ex.record();
+      await rt.sync();
+      if (r > 0) times.push(performance.now() - start);
+    }
+    return median(times);
+  } finally {
+    ex.destroy();
+  }
+}
+
+/** An FMA chain over many invocations (0.27 GFLOP) and a 16 MiB copy: the adapter's compute and memory roofs. */
+export async function measureRoof(rt: Runtime, repeats: number): Promise<{ gflops: number; gbps: number }> {
+  const threads = 1 << 14;
+  const steps = 256;
+  const fmaMs = await timeOp(rt, 'fma_probe', [2], { threads, steps }, repeats, Float32Array.of(0.999, 0.001));
+  const n = 1 << 22;
+  const copyMs = await timeOp(rt, 'copy_probe', [n], {}, repeats, new Float32Array(n));
+  return { gflops: round((threads * steps * 64) / fmaMs / 1e6, 2), gbps: round((2 * tensorBytes([n])) / copyMs / 1e6, 2) };
+}
+
+export async function profileStep(rt: Runtime, spec: ResolvedSpec, batch: number, repeats: number): Promise<Profile> {
+  const optimizer = optimizerFor(spec.optimizer, batch);
+  const { kernels } = compilePhase(pretrainPhase({ ...spec, optimizer }, batch), rt.target);
+  const ex = await StepExecutor.create(rt, kernels, { seed: spec.train.seed });
+  try {
+    fillInputs(ex, spec.train.seed);
+    ex.setStep(stepScalars(optimizer, 1, optimizer.lr, spec.train.seed));
+    // The first step compiles every pipeline on lavapipe; it is not timed.
+    ex.record();
+    await ex.read('loss');
+    const steps: number[] = [];
+    for (let r = 0; r < repeats; r++) {
+      const start = performance.now();
+      ex.record();
+      await ex.read('loss');
+      steps.push(performance.now() - start);
+    }
+    const times = await timeKernels(rt, ex, repeats);
+    const roof = await measureRoof(rt, repeats);
+    const rows = kernels.kernels.map((k, i): KernelRow => {
+      const ms = times.ms[i];
+      const gflops = ms > 0 ? k.flops / ms / 1e6 : 0;
+      const gbps = ms > 0 ? k.bytes / ms / 1e6 : 0;
+      const roofPct = 100 * Math.max(gflops / roof.gflops, gbps / roof.gbps);
+      return { kernel: k.label, stage: k.stage, ms: round(ms, 4), flops: k.flops, bytes: k.bytes, gflops: round(gflops, 2), gbps: round(gbps, 2), roof_pct: round(roofPct, 1) };
+    });
+    const a = rt.gpu.adapter;
+    return {
+      adapter: `${a.description || a.device} (${a.isSoftware ? 'software' : 'hardware'})`,
+      batch,
+      method: times.method,
+      roof,
+      kernels: rows,
+      step_ms: round(median(steps), 3),
+      kernel_sum_ms: round(times.ms.reduce((s, x) => s + x, 0), 3),
+    };
+  } finally {
+    ex.destroy();
+  }
+}
