@@ -1,12 +1,7 @@
 // The self_supervised library's default two-view pipeline (DESIGN.md), for benches and previews of
 // sources that come without a spec.
-import type { AugOp } from './types.js';
-
-/** Odd, about a tenth of the image, at least 3 (SimCLR's int(0.1·size) made odd). */
-export function blurKernel(size: number): number {
-  const k = Math.floor(0.1 * size);
-  return Math.max(3, k % 2 === 0 ? k + 1 : k);
-}
+import type { AugOp } from '../kernels/augment/types.js';
+import { blurKernel } from '../spec/defaults.js';
 
 export function defaultView(size: number, mean: number[], std: number[], strength = 0.6): AugOp[] {
   return [

@@ -2,8 +2,10 @@
 // normalize op is left out) so a person sees what the pipeline does to the pixels.
 import { encode } from 'fast-png';
 import type { Runtime } from '../gpu/runtime.js';
-import { compileAugment, paramsBytes, recordAugment, uploadSource, type AugmentPlan } from './plan.js';
-import type { AugmentSpec } from './types.js';
+import { augmentPlan, type AugmentAttrs } from '../kernels/augment.js';
+import type { AugmentPlan } from '../kernels/augment/plan.js';
+import type { AugmentSpec } from '../kernels/augment/types.js';
+import { runAugment } from './run.js';
 
 /** Images as the data stage holds them: channel-first uint8, one after another. */
 export interface SourceImages {
@@ -33,20 +35,17 @@ export function withoutNormalize(augment: AugmentSpec): AugmentSpec {
   return { size: augment.size, views: [strip(augment.views[0]), strip(augment.views[1])] };
 }
 
-export async function renderPreview(rt: Runtime, augment: AugmentSpec, source: SourceImages, n: number, seed: number): Promise<Preview> {
-  const count = Math.min(n, source.count);
+export async function renderPreview(rt: Runtime, augment: AugmentSpec, images: SourceImages, n: number, seed: number): Promise<Preview> {
+  const count = Math.min(n, images.count);
   if (count < 1) throw new Error('show-augs needs at least one source image');
-  if (source.channels !== 1 && source.channels !== 3) throw new Error(`images with ${source.channels} channels cannot be shown`);
-  const layout = { channels: source.channels, height: source.height, width: source.width, dtype: 'uint8' } as const;
-  const plan = compileAugment(withoutNormalize(augment), layout, rt.target);
-  const images = uploadSource(rt, source.images.subarray(0, count * source.channels * source.height * source.width), 'preview source');
-  const viewLength = count * source.channels * plan.height * plan.width;
-  const outs = [rt.buffer(viewLength * 4, 'preview view 1'), rt.buffer(viewLength * 4, 'preview view 2')];
-  const params = rt.buffer(paramsBytes(plan, count), 'preview params');
-  await recordAugment(rt, plan, { source: images, count, seed, step: 0, params }, outs[0], outs[1]);
-  const views = [await rt.readF32(outs[0], viewLength), await rt.readF32(outs[1], viewLength)];
-  const records = await rt.readF32(params, paramsBytes(plan, count) / 4);
-  return { ...grid(source, count, plan.height, views), plan, views, records };
+  if (images.channels !== 1 && images.channels !== 3) throw new Error(`images with ${images.channels} channels cannot be shown`);
+  const source = { channels: images.channels as 1 | 3, height: images.height, width: images.width, dtype: 'uint8' } as const;
+  const attrs: AugmentAttrs = { ...withoutNormalize(augment), source };
+  const plan = augmentPlan(attrs, rt.target);
+  const run = await runAugment(rt, attrs, images.images.subarray(0, count * images.channels * images.height * images.width), count, { seed, step: 0 });
+  const viewLength = count * images.channels * plan.height * plan.width;
+  const views = [run.views.slice(0, viewLength), run.views.slice(viewLength)];
+  return { ...grid(images, count, plan.height, views), plan, views, records: run.records };
 }
 
 /** Rows of [source | view 1 | view 2], scaled up by whole pixels so 28×28 digits are visible. */

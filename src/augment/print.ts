@@ -1,7 +1,7 @@
 // The resolved pipelines as a person reads them: each view's ops with their parameters, then the
 // passes the compiler made of them.
-import type { AugmentPlan } from './plan.js';
-import type { AugOp } from './types.js';
+import type { AugmentPlan } from '../kernels/augment/plan.js';
+import type { AugOp } from '../kernels/augment/types.js';
 
 const num = (x: number) => String(Number(x.toPrecision(6)));
 const value = (v: unknown): string => (Array.isArray(v) ? `[${v.map((x) => num(x as number)).join(', ')}]` : typeof v === 'number' ? num(v) : String(v));

@@ -64,7 +64,8 @@ interface Side {
 async function compiledSide(spec: ResolvedSpec, batch: number, views: Float32Array): Promise<{ side: Side; weights: Map<string, Float32Array> }> {
   const rt = await runtime();
   const optimizer = optimizerFor(spec.optimizer, batch);
-  const compiled = compile({ ...spec, optimizer }, { target: rt.target, batch });
+  // Without its augmentation ops the step is fed the fixed views, as the TF.js side is.
+  const compiled = compile({ ...spec, augment: { size: spec.augment.size }, optimizer }, { target: rt.target, batch });
   const executor = await StepExecutor.create(rt, compiled.kernels, { seed: SEED });
   executor.write('views', views);
   // A constant rate at AdamW's first-step bias corrections, as the TF.js side's optimizer starts.

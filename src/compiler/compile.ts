@@ -1,5 +1,5 @@
-// The whole pipeline from a phase to a kernel graph, one call per stage: build (forward, loss,
-// backward, update) → schedule → fuse → lower (kernel plans bound to planned buffers).
+// The whole pipeline from a phase to a kernel graph, one call per stage: build (augment, forward,
+// loss, backward, update) → schedule → fuse → lower (kernel plans bound to planned buffers).
 import type { Attrs, DType, Shape, Target } from '../kernels/op.js';
 import '../kernels/index.js';
 import { Graph } from '../ir/graph.js';

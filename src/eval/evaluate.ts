@@ -3,7 +3,7 @@
 import { classCount, DataError, type Dataset } from '../data/index.js';
 import type { Runtime } from '../gpu/runtime.js';
 import type { ResolvedSpec } from '../spec/index.js';
-import { extractFeatures } from '../train/features.js';
+import { extractFeatures } from './features.js';
 import { knnClassify, type Features } from './knn.js';
 import { linearProbe } from './linear-probe.js';
 

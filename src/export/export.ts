@@ -7,15 +7,16 @@ import { Rng } from '../data/rng.js';
 import { StepExecutor } from '../gpu/executor.js';
 import type { Runtime } from '../gpu/runtime.js';
 import type { ResolvedSpec } from '../spec/index.js';
-import { extractFeatures } from '../train/features.js';
+import { extractFeatures } from '../eval/features.js';
 import { RunFolderError } from './errors.js';
 import { encoderToOnnx } from './onnx.js';
 import { runSpec, runWeights } from './run.js';
 import { encodeNpy, encodeSafetensors } from './tensor-files.js';
 
-/** The encoder's compiled inference graph on a batch of already normalised views. */
+/** The encoder's compiled inference graph on a batch of already normalised views (no augment head). */
 export async function encoderFeatures(rt: Runtime, spec: ResolvedSpec, weights: Record<string, Float32Array>, input: Float32Array, batch: number): Promise<Float32Array> {
-  const executor = await StepExecutor.create(rt, compileFeatures(spec, batch, rt.target), { initial: weights });
+  const encoder = { ...spec, augment: { size: spec.augment.size } };
+  const executor = await StepExecutor.create(rt, compileFeatures(encoder, batch, rt.target), { initial: weights });
   try {
     executor.write('images', input);
     executor.record();

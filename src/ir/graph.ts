@@ -3,8 +3,9 @@
 import { getOp, type Attrs, type DType, type Shape, type Value } from '../kernels/op.js';
 
 /**
- * input: fed per step (the views); param: trained weights; state: persistent non-trained tensors
- * (BN running stats, optimizer moments); const: filled with one number; value: computed by a node.
+ * input: fed per step (source images, or the views themselves); param: trained weights; state:
+ * persistent non-trained tensors (BN running stats, optimizer moments); const: filled with one
+ * number; value: computed by a node.
  */
 export type Role = 'input' | 'param' | 'state' | 'const' | 'value';
 /**

@@ -1,7 +1,10 @@
 // A phase is one compiled program of a run: contrastive pre-training, the linear probe, fine-tuning,
 // distillation, or an inference pass (features, logits). It says which network (encoder, the head up
 // to a layer, a classifier), which loss row, which parameters train and which stay frozen, and which
-// optimizer updates them. `buildPhase` turns it into one graph: forward → loss → backward → update.
+// optimizer updates them. `buildPhase` turns it into one graph: augment → forward → loss → backward
+// → update.
+import type { AugmentAttrs } from '../kernels/augment.js';
+import { paramLayout } from '../kernels/augment/params.js';
 import type { Attrs, DType, Shape } from '../kernels/op.js';
 import { appendBackward } from './autodiff.js';
 import { Builder, type NetworkSpec } from './build.js';
@@ -11,7 +14,7 @@ import { getLoss } from './losses/index.js';
 import { appendUpdate, type OptimizerSpec } from './optimizer.js';
 
 export interface PhaseInput {
-  /** The graph input's name: 'views' (2N stacked views), 'images', 'features'. */
+  /** The graph input's name: 'source' (images to augment), 'views' (2N stacked views), 'images', 'features'. */
   name: string;
   shape: Shape;
   dtype?: DType;
@@ -20,7 +23,10 @@ export interface PhaseInput {
 export interface PhaseSpec {
   name: string;
   input: PhaseInput;
-  network: NetworkSpec;
+  /** Views made from the input on the device before the network reads them (outputs 'views', 'records'). */
+  augment?: AugmentAttrs;
+  /** Absent: the phase is the augmentation alone (previews, benches). */
+  network?: NetworkSpec;
   /** Training phases: the loss row and its attributes, the optimizer, and what stays fixed. */
   loss?: { type: string; attrs: Attrs };
   optimizer?: OptimizerSpec;
@@ -46,15 +52,26 @@ export interface PhaseGraph {
 
 /**
  * The phase's forward program and its loss, not yet differentiated. A phase without a loss is
- * inference: every node is in the 'eval' stage, and the network's output is named for what it is
- * ('features', 'z' or 'logits').
+ * inference: every node is in the 'eval' stage (an augmentation heading an inference network too),
+ * and the network's output is named for what it is ('features', 'z' or 'logits').
  */
 export function buildForward(p: PhaseSpec): PhaseGraph {
   const g = new Graph();
   const stage: Stage = p.loss ? 'forward' : 'eval';
   const input = g.leaf('input', p.input.shape, 'data', { name: p.input.name, ...(p.input.dtype ? { dtype: p.input.dtype } : {}) });
+  let views = input;
+  if (p.augment) {
+    const rows = p.augment.views.length * p.input.shape[0];
+    // Fixed parameters instead of draws: the records are a second input.
+    const given = p.augment.given ? [g.leaf('input', [rows, paramLayout(p.augment.views).stride], 'data', { name: 'records' })] : [];
+    const [made, records] = g.add('augment', [input, ...given], p.augment, 'augment', p.loss || !p.network ? 'augment' : 'eval');
+    g.outputs.set('views', made.id);
+    if (records) g.outputs.set('records', records.id);
+    views = made;
+  }
+  if (!p.network) return { graph: g, input, output: views, params: [], trained: [] };
   const b = new Builder(g, p.mode, stage);
-  const output = b.network(input, p.network);
+  const output = b.network(views, p.network);
   for (const [name, t] of Object.entries(b.named)) g.outputs.set(name, t.id);
   const frozen = p.frozen ?? [];
   const trained = p.loss ? b.params.filter((t) => !frozen.some((prefix) => t.name!.startsWith(prefix))) : [];

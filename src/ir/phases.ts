@@ -1,15 +1,33 @@
 // The phases a run is made of, each built from the resolved spec: contrastive pre-training and the
 // encoder's inference pass (features for kNN and the probe). Later phases join them here.
+import type { AugmentAttrs } from '../kernels/augment.js';
+import type { AugOp } from '../kernels/augment/types.js';
 import type { ModelSpec } from './model-spec.js';
 import type { OptimizerSpec } from './optimizer.js';
-import type { PhaseSpec } from './phase.js';
+import type { PhaseInput, PhaseSpec } from './phase.js';
 
-/** SimCLR pre-training: encoder → projection head → InfoNCE over 2·batch stacked views. */
+/** The data set's images as loaded (image_size × image_size, data.channels), uint8 on the device. */
+function sourceOf(spec: ModelSpec, batch: number, name: string): { input: PhaseInput; source: AugmentAttrs['source'] } {
+  const side = spec.data?.image_size ?? spec.augment.size;
+  const channels = (spec.data?.channels ?? spec.encoder.in_channels) as 1 | 3;
+  return {
+    input: { name, shape: [batch, channels, side, side], dtype: 'u8' },
+    source: { channels, height: side, width: side, dtype: 'uint8' },
+  };
+}
+
+/**
+ * SimCLR pre-training: augment → encoder → projection head → InfoNCE over 2·batch stacked views.
+ * A spec without augmentation ops (the golden tests) is fed its 'views' directly.
+ */
 export function pretrainPhase(spec: ModelSpec & { optimizer?: OptimizerSpec }, batch: number, keepGrads = false): PhaseSpec {
   const size = spec.augment.size;
+  const ops = spec.augment.views;
+  const fed = { input: { name: 'views', shape: [2 * batch, spec.encoder.in_channels, size, size] } };
+  const head = ops ? augmented(spec, batch, 'source', ops) : fed;
   return {
     name: 'pretrain',
-    input: { name: 'views', shape: [2 * batch, spec.encoder.in_channels, size, size] },
+    ...head,
     network: { encoder: spec.encoder, head: { projector: spec.projector } },
     loss: { type: 'infonce', attrs: { temperature: spec.loss.temperature } },
     optimizer: spec.optimizer,
@@ -19,15 +37,23 @@ export function pretrainPhase(spec: ModelSpec & { optimizer?: OptimizerSpec }, b
   };
 }
 
-/** The encoder alone, BatchNorm from running statistics: its pooled output is 'features'. */
+/**
+ * The encoder alone, BatchNorm from running statistics: its pooled output is 'features'. With an
+ * augmentation, its head is one view of only the normalisation: evaluation sees whole images,
+ * resized to the view size, as the papers' kNN monitor does.
+ */
 export function featuresPhase(spec: ModelSpec, batch: number): PhaseSpec {
   const size = spec.augment.size;
-  return {
-    name: 'features',
-    input: { name: 'images', shape: [batch, spec.encoder.in_channels, size, size] },
-    network: { encoder: spec.encoder },
-    mode: 'eval',
-  };
+  const ops = spec.augment.views;
+  const fed = { input: { name: 'images', shape: [batch, spec.encoder.in_channels, size, size] } };
+  const normalize = ops?.[0].filter((op) => op.op === 'normalize');
+  const head = normalize ? augmented(spec, batch, 'images', [normalize]) : fed;
+  return { name: 'features', ...head, network: { encoder: spec.encoder }, mode: 'eval' };
+}
+
+function augmented(spec: ModelSpec, batch: number, name: string, views: AugOp[][]): Pick<PhaseSpec, 'input' | 'augment'> {
+  const { input, source } = sourceOf(spec, batch, name);
+  return { input, augment: { size: spec.augment.size, views, source } };
 }
 
 /**

@@ -10,6 +10,7 @@ import './pool.js';
 import './l2norm.js';
 import './ntxent.js';
 import './optimizers.js';
+import './augment.js';
 import './kd.js';
 import './probe.js';
 import './knn.js';

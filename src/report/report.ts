@@ -11,7 +11,7 @@ import { knnClassify, l2Normalize, type Features } from '../eval/knn.js';
 import { linearProbe, probePredict } from '../eval/linear-probe.js';
 import type { Runtime } from '../gpu/runtime.js';
 import type { ResolvedSpec } from '../spec/index.js';
-import { extractFeatures } from '../train/features.js';
+import { extractFeatures } from '../eval/features.js';
 import { readMetrics } from '../train/metrics.js';
 import { FILES, writeAtomic } from '../train/run-folder.js';
 import { RunFolderError } from '../export/errors.js';

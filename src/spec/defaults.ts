@@ -59,6 +59,12 @@ function resolveViews(augment: Obj, data: Obj): void {
   augment.views = ops.map((view) => (Array.isArray(view) ? view.map((op) => resolveOp({ ...op }, augment.size, data)) : view));
 }
 
+/** The blur's default kernel: SimCLR's int(0.1·size) made odd (upwards), at least 3. */
+export function blurKernel(size: number): number {
+  const k = Math.floor(0.1 * size);
+  return Math.max(3, k % 2 === 0 ? k + 1 : k);
+}
+
 function resolveOp(op: Obj, size: number, data: Obj): AugOp {
   if (op.op === 'color_jitter' && typeof op.strength === 'number') {
     // Rounded so 0.8 × 0.7 reads 0.56, not 0.5599999999999999.
@@ -67,10 +73,7 @@ function resolveOp(op: Obj, size: number, data: Obj): AugOp {
     op.hue ??= times(0.2);
   }
   delete op.strength;
-  if (op.op === 'blur' && op.kernel === undefined) {
-    const k = Math.round(size * 0.1);
-    op.kernel = Math.max(3, k % 2 ? k : k + 1);
-  }
+  if (op.op === 'blur' && op.kernel === undefined) op.kernel = blurKernel(size);
   if (op.op === 'normalize') {
     const named = op.stats && op.stats !== 'dataset' ? op.stats : (STATS_OF_SOURCE[data.source] ?? 'unit');
     const stats = DATASET_STATS[named];

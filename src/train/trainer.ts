@@ -16,7 +16,6 @@ import { renderChart } from '../picture/chart.js';
 import { writeReport } from '../report/report.js';
 import type { ResolvedSpec } from '../spec/index.js';
 import { readCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoint.js';
-import { DeviceStep } from './device-step.js';
 import { MetricsLog, readMetrics } from './metrics.js';
 import { Progress, type Out } from './progress.js';
 import { FILES, newRunFolder, readRunSpec, writeAtomic, writeJson } from './run-folder.js';
@@ -110,7 +109,6 @@ export async function train(given: ResolvedSpec | undefined, options: RunOptions
   for (const warning of notRunYet(spec)) say(`warning: ${warning}`);
   say(`${resumed ? 'resuming' : 'training'} ${spec.name}: ${dataset.name}, ${dataset.count} images, batch ${batchSize}, steps ${startStep + 1}–${totalSteps}; run folder ${dir}`);
   const metrics = MetricsLog.open(join(dir, FILES.metrics), startStep);
-  const device = new DeviceStep(rt, executor, spec.augment, dataset, batchSize, spec.train.seed);
   const endStep = Math.min(totalSteps, options.stopAfter ?? totalSteps);
   let step = startStep;
   let loss = NaN;
@@ -121,8 +119,11 @@ export async function train(given: ResolvedSpec | undefined, options: RunOptions
     for (; step < endStep && !options.signal?.aborted; step++) {
       const batch = await loader.next();
       const lr = lrAt(schedule, step);
+      // The augment op draws this step's views on the device from (seed, step): only the raw images travel.
+      executor.write('source', batch.images as Uint8Array);
       executor.setStep(stepScalars(stepSpec.optimizer, step + 1, lr, spec.train.seed));
-      loss = await device.run(batch.images as Uint8Array, step);
+      executor.record();
+      loss = (await executor.read('loss'))[0];
       if (!Number.isFinite(loss)) throw new DivergedError(step + 1, `the loss (${loss})`, dir);
       const line = progress.update({ step, loss, lr });
       if (line) metrics.append({ ...line });
@@ -140,7 +141,6 @@ export async function train(given: ResolvedSpec | undefined, options: RunOptions
     last = await save(checkpointPath, step);
   } finally {
     progress.finish();
-    device.destroy();
   }
   const imagesPerS = ((step - startStep) * batchSize) / Math.max(1e-9, (performance.now() - trainStart) / 1000);
   const status = step >= totalSteps ? 'finished' : options.signal?.aborted ? 'interrupted' : 'stopped';

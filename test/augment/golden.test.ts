@@ -3,7 +3,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { compileAugment, type AugOp, type AugmentPlan } from '../../src/augment/index.js';
-import * as ref from '../../src/augment/reference.js';
+import * as ref from '../../src/kernels/augment/reference.js';
 import { runtime } from '../../src/gpu/runtime.js';
 import type { Target } from '../../src/kernels/op.js';
 import { golden } from '../helpers/golden.js';

@@ -3,7 +3,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { compileAugment, drawRecord, formatPipelines, referenceView, type AugOp, type Fusion } from '../../src/augment/index.js';
-import { planar } from '../../src/augment/reference.js';
+import { planar } from '../../src/kernels/augment/reference.js';
 import { openSynthetic } from '../../src/data/index.js';
 import { runtime } from '../../src/gpu/runtime.js';
 import { runDrawn } from './util.js';

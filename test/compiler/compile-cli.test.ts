@@ -49,6 +49,19 @@ for (const example of examples) {
   });
 }
 
+test('compile examples/mnist.simclr: augment kernels come first and make the views the encoder reads', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'simclr-compile-'));
+  const { code, err } = await run(['compile', 'examples/mnist.simclr', '--out', dir, '--target', 'software', '--batch', '8']);
+  assert.is(code, 0, err);
+  const graph = JSON.parse(readFileSync(join(dir, 'kernel-graph.json'), 'utf8')) as KernelGraph;
+  assert.equal([...new Set(graph.kernels.map((k) => k.stage))], ['augment', 'forward', 'backward', 'update']);
+  const views = graph.outputs.views.buffer;
+  const touching = graph.kernels.filter((k) => k.dispatches.some((d) => d.buffers.includes(views)));
+  assert.is(touching[0].op, 'augment');
+  assert.is(touching[0].stage, 'augment');
+  assert.is(touching[1].stage, 'forward');
+});
+
 test('a linear layer on a 4-D input is reported at its line and column in the spec', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'simclr-compile-'));
   const spec = join(dir, 'bad.simclr');

@@ -21,7 +21,7 @@ interface CompileFlags {
 export function registerCompile(program: Command): void {
   addSetOption(program
     .command('compile')
-    .description("compile a spec's training step (forward, backward, optimizer) into WGSL kernels with a planned memory layout")
+    .description("compile a spec's training step (augmentation, forward, backward, optimizer) into WGSL kernels with a planned memory layout")
     .argument('<spec>', '.simclr or .yml spec file')
     .requiredOption('--out <dir>', 'folder for kernels/*.wgsl, kernel-graph.json and summary.txt')
     .option('--batch <n>', 'images per view (default: the spec’s train.batch_size)')

@@ -1,6 +1,7 @@
 // Per-image parameters of every op: where each op's values sit in an image's record, how they are
 // drawn on the host (TypeScript) and in a kernel (WGSL). Both follow the same f32 arithmetic step by
 // step, so the records agree; only exp/sqrt in the crop search may differ in the last bit by adapter.
+import { stepDecl } from '../op.js';
 import { rand01, randBelow, RNG_WGSL, type DrawKey } from './rng.js';
 import type { AugOp, AugOpName } from './types.js';
 
@@ -193,16 +194,21 @@ function drawOpWgsl(op: AugOp, i: number, at: number, frame: CropFrame): string 
   }
 }
 
-/** The params kernel: one invocation per (view, image) writes that image's record. */
+/**
+ * The params kernel: one invocation per (view, image) writes that image's record. The seed and the
+ * step come from the phase's per-step uniform, so the draws change every step without a re-plan.
+ */
 export function paramsKernel(views: AugOp[][], layout: ParamLayout, frames: CropFrame[][]): string {
   const bodies = views.map((ops, v) => {
     const draws = ops.map((op, i) => drawOpWgsl(op, i, layout.offsets[v][i], frames[v][i])).filter(Boolean);
     return `fn draw_view${v}(n: u32, view: u32, base: u32) {\n  ${draws.join('\n  ')}\n}`;
   });
+  const dispatch = views.length === 1 ? 'draw_view0(n, view, base);' : 'if (view == 0u) { draw_view0(n, view, base); } else { draw_view1(n, view, base); }';
   return /* wgsl */ `
-struct U { count: u32, seed: u32, step: u32, view: u32, in_h: u32, in_w: u32, out_h: u32, out_w: u32 }
+struct U { count: u32, views: u32, in_h: u32, in_w: u32, out_h: u32, out_w: u32, view: u32, _p0: u32 }
 @group(0) @binding(0) var<uniform> u: U;
-@group(0) @binding(1) var<storage, read_write> params: array<f32>;
+${stepDecl(1)}
+@group(0) @binding(2) var<storage, read_write> params: array<f32>;
 ${RNG_WGSL}
 // torchvision's fallback when no attempt fits: the largest centred crop within the ratio range.
 fn center_crop(r_min: f32, r_max: f32, fh: u32, fw: u32) -> vec4u {
@@ -213,12 +219,16 @@ fn center_crop(r_min: f32, r_max: f32, fh: u32, fw: u32) -> vec4u {
   return vec4u((fh - h) / 2u, (fw - w) / 2u, h, w);
 }
 ${bodies.join('\n')}
-@compute @workgroup_size(64) fn main(@builtin(global_invocation_id) id: vec3u) {
-  let g = id.x + id.y * 65535u * 64u;
-  if (g >= 2u * u.count) { return; }
+@compute @workgroup_size(${PARAMS_WORKGROUP}) fn main(@builtin(global_invocation_id) id: vec3u) {
+  let g = id.x + id.y * 65535u * ${PARAMS_WORKGROUP}u;
+  if (g >= u.views * u.count) { return; }
   let view = g / u.count;
   let n = g % u.count;
   let base = g * ${layout.stride}u;
-  if (view == 0u) { draw_view0(n, view, base); } else { draw_view1(n, view, base); }
+  // Slots no op of this view uses stay 0, whatever the buffer held before.
+  for (var k = 0u; k < ${layout.stride}u; k++) { params[base + k] = 0.0; }
+  ${dispatch}
 }`;
 }
+
+export const PARAMS_WORKGROUP = 64;

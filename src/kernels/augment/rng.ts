@@ -35,7 +35,10 @@ export function randBelow(key: DrawKey, op: number, draw: number, n: number): nu
   return ((randU32(key, op, draw) >>> 16) * n) >>> 16;
 }
 
-/** The same functions in WGSL; `u.seed` and `u.step` come from the kernel's uniforms. */
+/**
+ * The same functions in WGSL, keyed by the per-step uniform `s`: its `step` counts updates from 1,
+ * the draws from 0, so a run's first step draws what step 0 always drew.
+ */
 export const RNG_WGSL = /* wgsl */ `
 fn mix32(x0: u32) -> u32 {
   var x = x0;
@@ -46,8 +49,8 @@ fn mix32(x0: u32) -> u32 {
   return x ^ (x >> 16u);
 }
 fn rand_u32(image: u32, view: u32, op: u32, draw: u32) -> u32 {
-  var h = mix32(u.seed ^ 0x9e3779b9u);
-  h = mix32(h ^ u.step);
+  var h = mix32(s.seed ^ 0x9e3779b9u);
+  h = mix32(h ^ (s.step - 1u));
   h = mix32(h ^ image);
   return mix32(h ^ ((view << 24u) | (op << 16u) | draw));
 }

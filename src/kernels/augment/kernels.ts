@@ -1,6 +1,8 @@
 // WGSL for one view stage. A workgroup owns one image: it loops over the image's pixels, and where
 // contrast needs the image's mean it stores, reduces in workgroup memory and continues in a second
-// sweep, so a whole colour jitter stays inside one kernel.
+// sweep, so a whole colour jitter stays inside one kernel. Views stack in one tensor (view 1's rows,
+// then view 2's), and the scratch image has the same layout, so a view's pass reaches its rows in
+// both at an offset of view·count images.
 import { lit, type ParamLayout } from './params.js';
 import type { Stage } from './stages.js';
 import type { AugOp, SourceLayout } from './types.js';
@@ -17,7 +19,7 @@ export interface StageContext {
 }
 
 const HEADER = (wg: number) => /* wgsl */ `
-struct U { count: u32, seed: u32, step: u32, view: u32, in_h: u32, in_w: u32, out_h: u32, out_w: u32 }
+struct U { count: u32, views: u32, in_h: u32, in_w: u32, out_h: u32, out_w: u32, view: u32, _p0: u32 }
 @group(0) @binding(0) var<uniform> u: U;
 @group(0) @binding(1) var<storage, read> params: array<f32>;
 var<workgroup> red: array<f32, ${wg}>;
@@ -40,7 +42,7 @@ fn reduce_sum(v: f32, li: u32) -> f32 {
   workgroupBarrier();
   return total;
 }
-fn image_index(n: u32, ch: u32, i: u32) -> u32 { return (n * ${c}u + ch) * u.out_h * u.out_w + i; }`;
+fn image_index(n: u32, ch: u32, i: u32) -> u32 { return ((u.view * u.count + n) * ${c}u + ch) * u.out_h * u.out_w + i; }`;
 }
 
 /** torchvision's _rgb2hsv / _hsv2rgb round trip with the hue shifted (mod 1). */
@@ -270,8 +272,9 @@ fn bilinear(n: u32, q0: vec2f) -> vec3f {
   let lx = q.x - f32(x0);
   let ly = q.y - f32(y0);
   let plane = ${h} * ${w};
-  let r0 = n * ${c}u * plane + y0 * ${w};
-  let r1 = n * ${c}u * plane + y1 * ${w};
+  let first = ${from === 'source' ? 'n' : '(u.view * u.count + n)'} * ${c}u * plane;
+  let r0 = first + y0 * ${w};
+  let r1 = first + y1 * ${w};
   ${c === 3 ? `return vec3f(${channels.join(',\n    ')});` : `return vec3f(${channels[0]});`}
 }`;
 }

@@ -1,17 +1,16 @@
-// compileAugment: the augment section → WGSL programs (a params kernel and each view's stages);
-// recordAugment: records them into the runtime's encoder, so views never visit the host.
-import type { Target } from '../kernels/op.js';
-import type { Runtime } from '../gpu/runtime.js';
+// compileAugment: the augment op's attributes → its WGSL programs (a params kernel drawing every
+// image's record, then each view's passes) and what the float64 reference needs to replay them.
+import type { Target } from '../op.js';
 import { stageKernels } from './kernels.js';
 import { drawViewRecord, paramLayout, paramsKernel, type CropFrame, type ParamLayout } from './params.js';
 import type { DrawKey } from './rng.js';
 import { assignBuffers, splitStages, type Stage } from './stages.js';
-import { AugmentError, type AugOp, type AugmentSpec, type Fusion, type SourceLayout } from './types.js';
+import { AugmentError, type AugOp, type Fusion, type SourceLayout } from './types.js';
 
 export interface AugProgram {
   label: string;
   code: string;
-  /** After the uniform (0) and the params (1): the buffers at bindings 2, 3. */
+  /** After the uniform (0) and the records (1): the buffers at bindings 2, 3. */
   bindings: ('source' | 'out' | 'tmp')[];
 }
 
@@ -31,21 +30,23 @@ export interface AugmentPlan {
   fusion: Fusion;
   layout: ParamLayout;
   paramsCode: string;
-  views: [ViewPlan, ViewPlan];
+  /** Two views for training; evaluation's resize and normalize is one. */
+  views: ViewPlan[];
   workgroup: number;
 }
 
 export interface CompileOptions {
   fusion?: Fusion;
-  /** Output height and width when not square `augment.size` (the primitive tests use others). */
+  /** Output height and width when not square `size` (the primitive tests use others). */
   height?: number;
   width?: number;
 }
 
-export function compileAugment(augment: AugmentSpec, source: SourceLayout, target: Target, options: CompileOptions = {}): AugmentPlan {
+export function compileAugment(augment: { size: number; views: AugOp[][] }, source: SourceLayout, target: Target, options: CompileOptions = {}): AugmentPlan {
   const fusion = options.fusion ?? 'fused';
   const height = options.height ?? augment.size;
   const width = options.width ?? augment.size;
+  if (augment.views.length < 1 || augment.views.length > 2) throw new AugmentError(`augment makes one or two views, not ${augment.views.length}`);
   augment.views.forEach((ops, v) => ops.forEach((op, i) => check(op, v, i, source, height, width)));
   const layout = paramLayout(augment.views);
   // Enough threads to cover a small image, few enough that a CPU rasteriser does not idle them.
@@ -66,7 +67,7 @@ export function compileAugment(augment: AugmentSpec, source: SourceLayout, targe
       return kernels.map((kernel) => ({ ...kernel, bindings: kernel.bindings.length === 1 ? [dst] : pair }));
     });
     return { ops, stages, programs, frames };
-  }) as [ViewPlan, ViewPlan];
+  });
   const paramsCode = paramsKernel(augment.views, layout, views.map((v) => v.frames));
   return { source, height, width, fusion, layout, paramsCode, views, workgroup };
 }
@@ -96,84 +97,5 @@ function check(op: AugOp, view: number, index: number, source: SourceLayout, hei
       if (xs.length !== 1 && xs.length !== source.channels) fail(`${name} has ${xs.length} values for ${source.channels}-channel images`);
     }
     if (op.std.some((s) => !(s > 0))) fail('std must be positive');
-  }
-}
-
-export interface AugmentInputs {
-  source: GPUBuffer;
-  count: number;
-  seed: number;
-  step: number;
-  /** Where the per-image records go ([view][image][stride] f32), when the caller wants to read them. */
-  params?: GPUBuffer;
-}
-
-interface Scratch {
-  count: number;
-  params: GPUBuffer;
-  tmp: GPUBuffer;
-}
-
-const scratchOf = new WeakMap<AugmentPlan, Scratch>();
-
-function scratch(rt: Runtime, plan: AugmentPlan, count: number): Scratch {
-  const have = scratchOf.get(plan);
-  if (have && have.count >= count) return have;
-  have?.params.destroy();
-  have?.tmp.destroy();
-  const made = {
-    count,
-    params: rt.buffer(paramsBytes(plan, count), 'augment params'),
-    tmp: rt.buffer(count * plan.source.channels * plan.height * plan.width * 4, 'augment scratch'),
-  };
-  scratchOf.set(plan, made);
-  return made;
-}
-
-function uniforms(plan: AugmentPlan, count: number, seed: number, step: number, view: number): number[] {
-  return [count, seed, step, view, plan.source.height, plan.source.width, plan.height, plan.width];
-}
-
-function groups(workgroups: number): [number, number] {
-  return [Math.min(workgroups, 65535), Math.ceil(workgroups / 65535)];
-}
-
-/** Records the params kernel and both views' stages; `out1`/`out2` are [count, C, H, W] f32. */
-export async function recordAugment(rt: Runtime, plan: AugmentPlan, inputs: AugmentInputs, out1: GPUBuffer, out2: GPUBuffer): Promise<void> {
-  const params = inputs.params ?? scratch(rt, plan, inputs.count).params;
-  const pipeline = await rt.pipeline(plan.paramsCode, 'augment_params');
-  const u = rt.uniform(uniforms(plan, inputs.count, inputs.seed, inputs.step, 0), 'u32', 'augment params');
-  rt.dispatch({ pipeline, bindings: [u, params], groups: groups(Math.ceil((2 * inputs.count) / 64)) });
-  await recordViews(rt, plan, { source: inputs.source, count: inputs.count, params }, out1, out2);
-}
-
-/** A source batch onto the device in the layout the kernels read: uint8 packed four to a word, or f32. */
-export function uploadSource(rt: Runtime, images: Uint8Array | Float32Array, label = 'augment source'): GPUBuffer {
-  if (images instanceof Float32Array) return rt.upload(images, label);
-  const padded = new Uint8Array(Math.ceil(images.length / 4) * 4);
-  padded.set(images);
-  return rt.upload(new Uint32Array(padded.buffer), label);
-}
-
-export function paramsBytes(plan: AugmentPlan, count: number): number {
-  return 2 * count * plan.layout.stride * 4;
-}
-
-/** The views from given per-image records (laid out [view][image][stride]): fixed-parameter runs use it directly. */
-export async function recordViews(
-  rt: Runtime,
-  plan: AugmentPlan,
-  inputs: { source: GPUBuffer; count: number; params: GPUBuffer },
-  out1: GPUBuffer,
-  out2: GPUBuffer,
-): Promise<void> {
-  const { tmp } = scratch(rt, plan, inputs.count);
-  for (const [view, out] of [out1, out2].entries()) {
-    const u = rt.uniform(uniforms(plan, inputs.count, 0, 0, view), 'u32', `augment view ${view + 1}`);
-    const named = { source: inputs.source, out, tmp };
-    for (const program of plan.views[view].programs) {
-      const pipeline = await rt.pipeline(program.code, program.label);
-      rt.dispatch({ pipeline, bindings: [u, inputs.params, ...program.bindings.map((b) => named[b])], groups: groups(inputs.count) });
-    }
   }
 }
