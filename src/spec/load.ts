@@ -99,14 +99,17 @@ export function sourceRange(sources: SpecSources, path: SpecPath): Loc {
   return found.node.loc;
 }
 
+const CUTS = new Set(['E0004', 'E0006', 'E0008']);
+
 /**
  * Past a '{' that is never closed, every later key lands inside that block, and past a YAML syntax
- * error the structure is a guess: the schema would call each later key unknown. The syntax error is
+ * error the structure is a guess: the schema would call each later key unknown. Past the nesting
+ * limit the parser left contents out, which the schema would call missing. The first of these is
  * the one message there.
  */
 function afterUnclosed(found: Diagnostic[], syntax: Diagnostic[]): Diagnostic[] {
   const cut = new Map<string, Diagnostic['range']['start']>();
-  for (const d of syntax) if ((d.code === 'E0004' || d.code === 'E0006') && !cut.has(d.file)) cut.set(d.file, d.range.start);
+  for (const d of syntax) if (CUTS.has(d.code) && !cut.has(d.file)) cut.set(d.file, d.range.start);
   return found.filter((d) => {
     const at = cut.get(d.file);
     return !at || d.range.start.line < at.line || (d.range.start.line === at.line && d.range.start.column < at.column);

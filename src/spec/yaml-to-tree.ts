@@ -2,30 +2,23 @@
 import { isAlias, isMap, isScalar, isSeq, parseDocument, type Document, type Node as YamlNode } from 'yaml';
 import type { Position } from './diagnostic.js';
 import { diagnostic, type Diagnostic, type Loc } from './diagnostic.js';
-import type { Entry, Node } from './tree.js';
+import { MAX_NESTING, type Entry, type Node } from './tree.js';
 
 export function parseYaml(text: string, file: string): { tree: Node; diagnostics: Diagnostic[] } {
   const doc = parseDocument(text, { prettyErrors: false });
   const diagnostics: Diagnostic[] = [];
   const position = linePositions(text);
   const loc = (start: number, end: number): Loc => ({ file, range: { start: position(start), end: position(Math.max(start, end)) } });
-  // After one syntax error the parser's view of the rest is a guess, and its further complaints are
-  // echoes of the first: keep that one, and every duplicate key (each is a typo of its own).
-  let syntaxReported = false;
-  for (const err of [...doc.errors, ...doc.warnings]) {
-    const [start, end] = err.pos;
-    const code = err.code === 'DUPLICATE_KEY' ? 'E0005' : 'E0006';
-    if (code === 'E0006' && syntaxReported) continue;
-    syntaxReported ||= code === 'E0006';
-    const message = err.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
-    diagnostics.push(diagnostic(code, loc(start, end), message));
-  }
   const whole = loc(0, text.length);
+  const empty = (y: unknown, at: Loc): Node => (isMap(y) ? { kind: 'object', loc: at, entries: [] } : { kind: 'list', loc: at, items: [] });
   const build = (node: unknown, fallback: Loc, depth: number): Node | undefined => {
-    if (depth > 64) return undefined;
-    if (isAlias(node)) return build(node.resolve(doc as Document), fallback, depth + 1);
+    if (isAlias(node)) return build(node.resolve(doc as Document), fallback, depth);
     const y = node as YamlNode | null;
     const at = y?.range ? loc(y.range[0], y.range[1]) : fallback;
+    if ((isMap(y) || isSeq(y)) && depth > MAX_NESTING) {
+      diagnostics.push(diagnostic('E0008', at, `blocks and lists nest at most ${MAX_NESTING} deep: this one's contents are left out`));
+      return empty(y, at);
+    }
     if (isMap(y)) {
       const entries: Entry[] = [];
       for (const pair of y.items) {
@@ -58,6 +51,20 @@ export function parseYaml(text: string, file: string): { tree: Node; diagnostics
     return undefined;
   };
   const tree = build(doc.contents, whole, 0);
+  // After one syntax error the parser's view of the rest is a guess, and its further complaints are
+  // echoes of the first: keep that one, and every duplicate key (each is a typo of its own). The
+  // `yaml` package's own stack running out is the nesting already reported.
+  const tooDeep = diagnostics.some((d) => d.code === 'E0008');
+  let syntaxReported = false;
+  for (const err of [...doc.errors, ...doc.warnings]) {
+    if (tooDeep && err.code === 'RESOURCE_EXHAUSTION') continue;
+    const [start, end] = err.pos;
+    const code = err.code === 'DUPLICATE_KEY' ? 'E0005' : 'E0006';
+    if (code === 'E0006' && syntaxReported) continue;
+    syntaxReported ||= code === 'E0006';
+    const message = err.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
+    diagnostics.push(diagnostic(code, loc(start, end), message));
+  }
   if (tree && tree.kind !== 'object') {
     diagnostics.push(diagnostic('E0101', tree.loc, 'a spec must be a mapping of sections (data, encoder, ...)'));
     return { tree: { kind: 'object', loc: whole, entries: [] }, diagnostics };
