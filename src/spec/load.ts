@@ -99,13 +99,13 @@ export function sourceRange(sources: SpecSources, path: SpecPath): Loc {
   return found.node.loc;
 }
 
-const CUTS = new Set(['E0004', 'E0006', 'E0008']);
+const CUTS = new Set(['E0004', 'E0006', 'E0007', 'E0008']);
 
 /**
  * Past a '{' that is never closed, every later key lands inside that block, and past a YAML syntax
  * error the structure is a guess: the schema would call each later key unknown. Past the nesting
- * limit the parser left contents out, which the schema would call missing. The first of these is
- * the one message there.
+ * limit or the alias budget the parser left contents out, which the schema would call missing. The
+ * first of these is the one message there.
  */
 function afterUnclosed(found: Diagnostic[], syntax: Diagnostic[]): Diagnostic[] {
   const cut = new Map<string, Diagnostic['range']['start']>();

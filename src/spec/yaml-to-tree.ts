@@ -1,8 +1,11 @@
 // YAML text → located tree, with the `yaml` package's source ranges turned into line:column.
-import { isAlias, isMap, isScalar, isSeq, parseDocument, type Document, type Node as YamlNode } from 'yaml';
+import { isAlias, isMap, isNode, isScalar, isSeq, parseDocument, type Alias, type Node as YamlNode } from 'yaml';
 import type { Position } from './diagnostic.js';
 import { diagnostic, type Diagnostic, type Loc } from './diagnostic.js';
 import { MAX_NESTING, type Entry, type Node } from './tree.js';
+
+/** Values that aliases may bring into one file's tree, in all: far past any real spec's sharing. */
+const MAX_ALIAS_VALUES = 10_000;
 
 export function parseYaml(text: string, file: string): { tree: Node; diagnostics: Diagnostic[] } {
   const doc = parseDocument(text, { prettyErrors: false });
@@ -10,9 +13,30 @@ export function parseYaml(text: string, file: string): { tree: Node; diagnostics
   const position = linePositions(text);
   const loc = (start: number, end: number): Loc => ({ file, range: { start: position(start), end: position(Math.max(start, end)) } });
   const whole = loc(0, text.length);
-  const empty = (y: unknown, at: Loc): Node => (isMap(y) ? { kind: 'object', loc: at, entries: [] } : { kind: 'list', loc: at, items: [] });
+  const targets = aliasTargets(doc.contents);
+  // The tree is built with every alias expanded where it stands, so aliases of aliases multiply (a
+  // "billion laughs" of a few lines): the values they bring in are counted, and past the budget an
+  // alias brings in nothing more. The walk's work is bounded by the text and the budget.
+  let aliased = 0;
+  let inAlias: YamlNode | undefined;
+  let tooMany = false;
+  const empty = (y: unknown, at: Loc): Node | undefined => (isMap(y) ? { kind: 'object', loc: at, entries: [] } : isSeq(y) ? { kind: 'list', loc: at, items: [] } : build(y, at, 0));
   const build = (node: unknown, fallback: Loc, depth: number): Node | undefined => {
-    if (isAlias(node)) return build(node.resolve(doc as Document), fallback, depth);
+    if (isAlias(node)) {
+      const at = node.range ? loc(node.range[0], node.range[1]) : fallback;
+      const target = targets.get(node);
+      if (tooMany) return empty(target, at);
+      const outer = inAlias;
+      inAlias ??= node;
+      const built = build(target, at, depth);
+      inAlias = outer;
+      return built;
+    }
+    if (inAlias && ++aliased > MAX_ALIAS_VALUES && !tooMany) {
+      tooMany = true;
+      const first = inAlias.range ? loc(inAlias.range[0], inAlias.range[1]) : fallback;
+      diagnostics.push(diagnostic('E0007', first, `aliases bring in more than ${MAX_ALIAS_VALUES} values in all (aliases of aliases multiply): this one goes past that`));
+    }
     const y = node as YamlNode | null;
     const at = y?.range ? loc(y.range[0], y.range[1]) : fallback;
     if ((isMap(y) || isSeq(y)) && depth > MAX_NESTING) {
@@ -70,6 +94,25 @@ export function parseYaml(text: string, file: string): { tree: Node; diagnostics
     return { tree: { kind: 'object', loc: whole, entries: [] }, diagnostics };
   }
   return { tree: tree ?? { kind: 'object', loc: whole, entries: [] }, diagnostics };
+}
+
+/**
+ * Each alias's node: the last anchor of its name before it, in document order, as the `yaml`
+ * package resolves them. One pass over the document, with a stack of its own: `Alias.resolve` walks
+ * the whole document on every call, and recursion would run out of stack on deep nesting.
+ */
+function aliasTargets(root: unknown): Map<Alias, YamlNode | undefined> {
+  const anchors = new Map<string, YamlNode>();
+  const targets = new Map<Alias, YamlNode | undefined>();
+  const stack = [root];
+  while (stack.length) {
+    const node = stack.pop();
+    if (isAlias(node)) targets.set(node, anchors.get(node.source));
+    else if (isNode(node) && node.anchor) anchors.set(node.anchor, node);
+    if (isMap(node)) for (const pair of [...node.items].reverse()) stack.push(pair.value, pair.key);
+    else if (isSeq(node)) stack.push(...[...node.items].reverse());
+  }
+  return targets;
 }
 
 /** Offset → 1-based line and column, from the text's own line starts. */

@@ -1,5 +1,17 @@
-// Specs that cost a naive front end its stack; the spec and language-server fuzz tests feed them in
-// and expect a quick, positioned refusal.
+// Specs that cost a naive front end minutes, gigabytes or its stack; the spec and language-server
+// fuzz tests feed them in and expect a quick, positioned refusal.
+
+/**
+ * A "billion laughs": each anchor's list holds ten aliases of the one before, eight levels up, so the
+ * last alias stands for 10^9 values. Expanded in document order, the 10,000-value budget runs out at
+ * the eighth `*a2` of line 4 (a1 and a2 bring in 1,220; each `*a2` 1,111 more): 4:45.
+ */
+export const ALIAS_BOMB = [
+  'a0: &a0 [x, x, x, x, x, x, x, x, x, x]',
+  ...Array.from({ length: 8 }, (_, i) => `a${i + 1}: &a${i + 1} [${Array(10).fill(`*a${i}`).join(', ')}]`),
+  'name: *a8',
+  '',
+].join('\n');
 
 /**
  * `levels` residual blocks, each inside the body of the one before, on one line. The top level

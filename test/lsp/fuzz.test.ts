@@ -7,7 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startSimclrServer, type RpcMessage } from '../../src/lsp/client.js';
-import { nestedSimclr } from '../helpers/hostile.js';
+import { ALIAS_BOMB, nestedSimclr } from '../helpers/hostile.js';
 import { randoms } from '../helpers/numeric.js';
 import { diagnosticsFor, loggedFailures, packageRoot, within } from './fixtures.js';
 
@@ -80,11 +80,13 @@ test('1000 random edits: every request answered, diagnostics for every final ver
   }
 });
 
-test('3,000 nested blocks: diagnostics within seconds, at the block past the limit', async () => {
+// A YAML document is a spec to the server when its name says so (or by the schema modeline).
+test('an alias bomb and 3,000 nested blocks: diagnostics within seconds, at the alias and the block', async () => {
   const server = startSimclrServer(packageRoot);
   try {
     await server.initialize(pathToFileURL(packageRoot).href);
     const hostile = [
+      { file: 'bomb.simclr.yml', languageId: 'yaml', text: ALIAS_BOMB, code: 'E0007', at: { line: 3, character: 44 } },
       { file: 'deep.simclr', languageId: 'simclr', text: nestedSimclr(3000), code: 'E0008', at: { line: 0, character: 618 } },
     ];
     for (const h of hostile) {

@@ -6,10 +6,12 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { loadSpecFile } from '../../src/spec/index.js';
+import { ALIAS_BOMB } from '../helpers/hostile.js';
 import { packageRoot } from './expect.js';
 
+// A spec command that runs past 30 s has hung: it is killed and its test fails.
 const cli = (...args: string[]) => {
-  const run = spawnSync(process.execPath, [join(packageRoot, 'bin/simclr-compile.js'), ...args], { cwd: packageRoot, encoding: 'utf8' });
+  const run = spawnSync(process.execPath, [join(packageRoot, 'bin/simclr-compile.js'), ...args], { cwd: packageRoot, encoding: 'utf8', timeout: 30_000 });
   return { code: run.status, out: run.stdout, err: run.stderr };
 };
 const dir = mkdtempSync(join(tmpdir(), 'simclr-cli-'));
@@ -28,6 +30,14 @@ test('check: every error as file:line:col, exit 1', () => {
   assert.ok(r.out.includes(`${bad}:2:3: error E0102: unknown key 'temprature' in loss; did you mean 'temperature'?`), r.out);
   assert.ok(r.out.includes(`${bad}:4:19: error E0103:`), r.out);
   assert.match(r.out, /2 errors, 0 warnings/);
+});
+
+test('check: an alias bomb is refused at the alias, not expanded', () => {
+  const bomb = join(dir, 'bomb.yml');
+  writeFileSync(bomb, ALIAS_BOMB);
+  const r = cli('check', bomb);
+  assert.is(r.code, 1, r.out + r.err);
+  assert.ok(r.out.includes(`${bomb}:4:45: error E0007: aliases bring in more than 10000 values`), r.out);
 });
 
 test('check --set: an override that breaks the spec fails', () => {

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { formatDiagnostic, formatSpec, loadSpecText, specComments, type Diagnostic } from '../../src/spec/index.js';
-import { nestedSimclr, nestedYaml, nestedYamlFlow } from '../helpers/hostile.js';
+import { ALIAS_BOMB, nestedSimclr, nestedYaml, nestedYamlFlow } from '../helpers/hostile.js';
 import { expectClean, expectError, packageRoot } from './expect.js';
 
 const sources = ['examples', 'stdlib'].flatMap((dir) =>
@@ -103,6 +103,10 @@ function quickly<T>(ms: number, work: () => T): T {
   assert.ok(Date.now() - started < ms, `${Date.now() - started} ms`);
   return result;
 }
+
+test('an alias bomb is refused at the alias that spends the budget', () => {
+  quickly(2000, () => expectError(ALIAS_BOMB, 'E0007', 4, 45, 'aliases bring in more than 10000 values', 'bomb.yml'));
+});
 
 test('3,000 nested blocks: refused at the block past the nesting limit, in both syntaxes', () => {
   quickly(5000, () => expectError(nestedSimclr(3000), 'E0008', 1, 619, 'nest at most 64 deep'));
