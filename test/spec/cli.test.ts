@@ -46,6 +46,19 @@ test('check --set: an override that breaks the spec fails', () => {
   assert.match(r.out, /^--set train\.batch_size=1:1:18: error E0104: train\.batch_size must be >= 2, found 1$/m);
 });
 
+test('--set of train.steps or train.epochs replaces the other of the pair', () => {
+  const epochs = join(dir, 'epochs.simclr');
+  const steps = join(dir, 'steps.simclr');
+  writeFileSync(epochs, 'train { batch_size: 64  epochs: 3 }\n');
+  writeFileSync(steps, 'train { batch_size: 64  steps: 30 }\n');
+  const toSteps = cli('print', epochs, '--resolved', '--json', '--set', 'train.steps=12');
+  assert.is(toSteps.code, 0, toSteps.out + toSteps.err);
+  assert.equal([JSON.parse(toSteps.out).train.steps, JSON.parse(toSteps.out).train.epochs], [12, undefined]);
+  const toEpochs = cli('print', steps, '--resolved', '--json', '--set', 'train.epochs=2');
+  assert.is(toEpochs.code, 0, toEpochs.out + toEpochs.err);
+  assert.equal([JSON.parse(toEpochs.out).train.epochs, JSON.parse(toEpochs.out).train.steps], [2, undefined]);
+});
+
 test('print --resolved --json: the resolved spec, with --set applied', () => {
   const r = cli('print', 'examples/mnist.simclr', '--resolved', '--json', '--set', 'train.batch_size=64');
   assert.is(r.code, 0, r.err);
