@@ -10,6 +10,8 @@ export const CODES = {
   E0004: { severity: 'error', title: "unclosed '{' or '['" },
   E0005: { severity: 'error', title: 'duplicate key' },
   E0006: { severity: 'error', title: 'YAML syntax error' },
+  E0007: { severity: 'error', title: 'YAML aliases expand too far' },
+  E0008: { severity: 'error', title: 'blocks and lists nested too deep' },
   E0101: { severity: 'error', title: 'wrong type' },
   E0102: { severity: 'error', title: 'unknown key' },
   E0103: { severity: 'error', title: 'value not allowed' },

@@ -6,7 +6,7 @@ import { diagnostic, type Diagnostic, type Loc } from './diagnostic.js';
 import { parser, parseTokens } from './parser.js';
 import { syntaxDiagnostics } from './syntax-errors.js';
 import * as t from './tokens.js';
-import type { Entry, Node, SpecPath } from './tree.js';
+import { MAX_NESTING, type Entry, type Node, type SpecPath } from './tree.js';
 
 const TAGGED_LISTS = new Set(['layers', 'body', 'shortcut', 'ops', 'views']);
 
@@ -19,10 +19,32 @@ export interface ParsedText {
 export function parseSimclr(text: string, file: string): ParsedText {
   const lexed = t.lexer.tokenize(text);
   const diagnostics = syntaxDiagnostics(text, file, lexed);
-  const cst = parseTokens(lexed.tokens.map((tok) => (tok.tokenType === t.UnterminatedString ? { ...tok, tokenType: t.StringLiteral, tokenTypeIdx: t.StringLiteral.tokenTypeIdx! } : tok)));
+  const cst = parseTokens(withinNesting(lexed.tokens, file, diagnostics).map((tok) => (tok.tokenType === t.UnterminatedString ? { ...tok, tokenType: t.StringLiteral, tokenTypeIdx: t.StringLiteral.tokenTypeIdx! } : tok)));
   diagnostics.push(...syntaxDiagnostics.fromParser(text, file, lexed.tokens, parser.errors));
   const tree = builder.build(cst, text, file, diagnostics);
   return { tree, diagnostics, comments: lexed.groups.comments ?? [] };
+}
+
+/**
+ * The parser and the tree builder recurse once per bracket, so a block or list past MAX_NESTING is
+ * reported and its contents left out before parsing; its own brackets stay, so the rest parses.
+ */
+function withinNesting(tokens: IToken[], file: string, diagnostics: Diagnostic[]): IToken[] {
+  const kept: IToken[] = [];
+  let depth = 0;
+  let skipping = 0;
+  for (const tok of tokens) {
+    const step = tok.tokenType === t.LCurly || tok.tokenType === t.LBracket ? 1 : tok.tokenType === t.RCurly || tok.tokenType === t.RBracket ? -1 : 0;
+    if (skipping > 0 && (skipping += step) > 0) continue;
+    depth = Math.max(0, depth + step);
+    if (step === 1 && depth > MAX_NESTING) {
+      const at = tokenLoc(file, tok);
+      if (at) diagnostics.push(diagnostic('E0008', at, `blocks and lists nest at most ${MAX_NESTING} deep: this one's contents are left out`));
+      skipping = 1;
+    }
+    kept.push(tok);
+  }
+  return kept;
 }
 
 type Ctx = Record<string, (CstNode | IToken)[] | undefined>;

@@ -117,14 +117,17 @@ export function specErrorDiagnostic(err: SpecError, sources: SpecSources): Diagn
   return diagnostic(err.code, loc, err.message);
 }
 
+const CUTS = new Set(['E0004', 'E0006', 'E0007', 'E0008']);
+
 /**
  * Past a '{' that is never closed, every later key lands inside that block, and past a YAML syntax
- * error the structure is a guess: the schema would call each later key unknown. The syntax error is
- * the one message there.
+ * error the structure is a guess: the schema would call each later key unknown. Past the nesting
+ * limit or the alias budget the parser left contents out, which the schema would call missing. The
+ * first of these is the one message there.
  */
 function afterUnclosed(found: Diagnostic[], syntax: Diagnostic[]): Diagnostic[] {
   const cut = new Map<string, Diagnostic['range']['start']>();
-  for (const d of syntax) if ((d.code === 'E0004' || d.code === 'E0006') && !cut.has(d.file)) cut.set(d.file, d.range.start);
+  for (const d of syntax) if (CUTS.has(d.code) && !cut.has(d.file)) cut.set(d.file, d.range.start);
   return found.filter((d) => {
     const at = cut.get(d.file);
     return !at || d.range.start.line < at.line || (d.range.start.line === at.line && d.range.start.column < at.column);

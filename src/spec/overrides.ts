@@ -5,6 +5,9 @@ import { diagnostic, type Diagnostic, type Loc } from './diagnostic.js';
 import { parseSimclr } from './cst-to-tree.js';
 import { entry, type Node } from './tree.js';
 
+/** Fields of which a spec gives one or the other: setting one by `--set` replaces the other. */
+const ONE_OF: Record<string, string> = { 'train.epochs': 'train.steps', 'train.steps': 'train.epochs' };
+
 export function applyOverrides(tree: Node, sets: string[], diagnostics: Diagnostic[]): Node {
   let result = tree;
   sets.forEach((arg, i) => {
@@ -23,7 +26,8 @@ export function applyOverrides(tree: Node, sets: string[], diagnostics: Diagnost
     if (!value || parsed.diagnostics.length) return;
     const shifted = relocate(value, shift);
     const next = setPath(result, keys, shifted, at(1, eq));
-    if (next) result = next;
+    const other = ONE_OF[keys.join('.')];
+    if (next) result = other ? without(next, other.split('.')) : next;
     else diagnostics.push(diagnostic('E0204', at(1, eq), `override '${arg}': ${keys.join('.')} does not name a field that can be set (a list index is out of range or a value is in the way)`));
   });
   return result;
@@ -43,6 +47,13 @@ function setPath(node: Node, keys: string[], value: Node, keyLoc: Loc): Node | u
   const child = setPath(existing?.value ?? { kind: 'object', loc: keyLoc, entries: [] }, rest, value, keyLoc);
   if (!child) return undefined;
   const entries = existing ? node.entries.map((e) => (e === existing ? { ...e, value: child } : e)) : [...node.entries, { key, keyLoc, value: child }];
+  return { ...node, entries };
+}
+
+function without(node: Node, keys: string[]): Node {
+  const [key, ...rest] = keys;
+  if (node.kind !== 'object') return node;
+  const entries = rest.length ? node.entries.map((e) => (e.key === key ? { ...e, value: without(e.value, rest) } : e)) : node.entries.filter((e) => e.key !== key);
   return { ...node, entries };
 }
 

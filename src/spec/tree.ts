@@ -13,6 +13,12 @@ export type Node =
   | { kind: 'list'; loc: Loc; items: Node[] }
   | { kind: 'scalar'; loc: Loc; value: Scalar };
 
+/**
+ * How deep blocks and lists may nest, in both syntaxes: far past any real spec, and short of the
+ * depth where the parsers and every recursive walk after them would run out of stack.
+ */
+export const MAX_NESTING = 64;
+
 export type SpecPath = (string | number)[];
 export type Plain = Scalar | Plain[] | { [key: string]: Plain };
 

@@ -7,6 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startSimclrServer, type RpcMessage } from '../../src/lsp/client.js';
+import { ALIAS_BOMB, nestedSimclr } from '../helpers/hostile.js';
 import { randoms } from '../helpers/numeric.js';
 import { diagnosticsFor, loggedFailures, packageRoot, within } from './fixtures.js';
 
@@ -73,6 +74,28 @@ test('1000 random edits: every request answered, diagnostics for every final ver
     assert.is(server.exited, null, 'server still running');
     assert.equal(loggedFailures(server), [], 'no handler threw');
     assert.is(server.stderr, '', 'nothing on stderr');
+    assert.is(await server.close(), 0);
+  } finally {
+    server.kill();
+  }
+});
+
+// A YAML document is a spec to the server when its name says so (or by the schema modeline).
+test('an alias bomb and 3,000 nested blocks: diagnostics within seconds, at the alias and the block', async () => {
+  const server = startSimclrServer(packageRoot);
+  try {
+    await server.initialize(pathToFileURL(packageRoot).href);
+    const hostile = [
+      { file: 'bomb.simclr.yml', languageId: 'yaml', text: ALIAS_BOMB, code: 'E0007', at: { line: 3, character: 44 } },
+      { file: 'deep.simclr', languageId: 'simclr', text: nestedSimclr(3000), code: 'E0008', at: { line: 0, character: 618 } },
+    ];
+    for (const h of hostile) {
+      const uri = pathToFileURL(join(packageRoot, 'examples', h.file)).href;
+      server.notify('textDocument/didOpen', { textDocument: { uri, languageId: h.languageId, version: 1, text: h.text } });
+      const { diagnostics } = await diagnosticsFor(server, uri, 1, 5000);
+      assert.ok(diagnostics.some((d) => d.code === h.code && d.range.start.line === h.at.line && d.range.start.character === h.at.character), JSON.stringify(diagnostics));
+    }
+    assert.equal(loggedFailures(server), [], 'no handler threw');
     assert.is(await server.close(), 0);
   } finally {
     server.kill();

@@ -6,10 +6,12 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { loadSpecFile } from '../../src/spec/index.js';
+import { ALIAS_BOMB } from '../helpers/hostile.js';
 import { packageRoot } from './expect.js';
 
+// A spec command that runs past 30 s has hung: it is killed and its test fails.
 const cli = (...args: string[]) => {
-  const run = spawnSync(process.execPath, [join(packageRoot, 'bin/simclr-compile.js'), ...args], { cwd: packageRoot, encoding: 'utf8' });
+  const run = spawnSync(process.execPath, [join(packageRoot, 'bin/simclr-compile.js'), ...args], { cwd: packageRoot, encoding: 'utf8', timeout: 30_000 });
   return { code: run.status, out: run.stdout, err: run.stderr };
 };
 const dir = mkdtempSync(join(tmpdir(), 'simclr-cli-'));
@@ -40,10 +42,31 @@ test('check: a linear layer after a conv without flatten is E0401 at the layer, 
   assert.not.match(r.out + r.err, /\n\s+at /);
 });
 
+test('check: an alias bomb is refused at the alias, not expanded', () => {
+  const bomb = join(dir, 'bomb.yml');
+  writeFileSync(bomb, ALIAS_BOMB);
+  const r = cli('check', bomb);
+  assert.is(r.code, 1, r.out + r.err);
+  assert.ok(r.out.includes(`${bomb}:4:45: error E0007: aliases bring in more than 10000 values`), r.out);
+});
+
 test('check --set: an override that breaks the spec fails', () => {
   const r = cli('check', 'examples/mnist.simclr', '--set', 'loss.temperature=0.2', '--set', 'train.batch_size=1');
   assert.is(r.code, 1);
   assert.match(r.out, /^--set train\.batch_size=1:1:18: error E0104: train\.batch_size must be >= 2, found 1$/m);
+});
+
+test('--set of train.steps or train.epochs replaces the other of the pair', () => {
+  const epochs = join(dir, 'epochs.simclr');
+  const steps = join(dir, 'steps.simclr');
+  writeFileSync(epochs, 'train { batch_size: 64  epochs: 3 }\n');
+  writeFileSync(steps, 'train { batch_size: 64  steps: 30 }\n');
+  const toSteps = cli('print', epochs, '--resolved', '--json', '--set', 'train.steps=12');
+  assert.is(toSteps.code, 0, toSteps.out + toSteps.err);
+  assert.equal([JSON.parse(toSteps.out).train.steps, JSON.parse(toSteps.out).train.epochs], [12, undefined]);
+  const toEpochs = cli('print', steps, '--resolved', '--json', '--set', 'train.epochs=2');
+  assert.is(toEpochs.code, 0, toEpochs.out + toEpochs.err);
+  assert.equal([JSON.parse(toEpochs.out).train.epochs, JSON.parse(toEpochs.out).train.steps], [2, undefined]);
 });
 
 test('print --resolved --json: the resolved spec, with --set applied', () => {

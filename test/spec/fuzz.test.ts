@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { formatDiagnostic, formatSpec, loadSpecText, specComments, type Diagnostic } from '../../src/spec/index.js';
-import { packageRoot } from './expect.js';
+import { ALIAS_BOMB, nestedSimclr, nestedYaml, nestedYamlFlow } from '../helpers/hostile.js';
+import { expectClean, expectError, packageRoot } from './expect.js';
 
 const sources = ['examples', 'stdlib'].flatMap((dir) =>
   readdirSync(join(packageRoot, dir), { recursive: true })
@@ -93,6 +94,30 @@ test('1,200 mutations: no throw, no hang, clean or positioned errors', () => {
     }
   }
   assert.ok(outcomes.errors > 600 && outcomes.clean > 20, JSON.stringify(outcomes));
+});
+
+/** `work`'s result, failing when it took longer than `ms`: a hostile input must not stall the editor. */
+function quickly<T>(ms: number, work: () => T): T {
+  const started = Date.now();
+  const result = work();
+  assert.ok(Date.now() - started < ms, `${Date.now() - started} ms`);
+  return result;
+}
+
+test('an alias bomb is refused at the alias that spends the budget', () => {
+  quickly(2000, () => expectError(ALIAS_BOMB, 'E0007', 4, 45, 'aliases bring in more than 10000 values', 'bomb.yml'));
+});
+
+test('3,000 nested blocks: refused at the block past the nesting limit, in both syntaxes', () => {
+  quickly(5000, () => expectError(nestedSimclr(3000), 'E0008', 1, 619, 'nest at most 64 deep'));
+  quickly(5000, () => expectError(nestedYamlFlow(3000), 'E0008', 1, 828, 'nest at most 64 deep', 'deep.yml'));
+  expectError(nestedYaml(40), 'E0008', 65, 131, 'nest at most 64 deep', 'deep.yml');
+});
+
+test('nesting up to the limit is parsed whole', () => {
+  assert.ok(expectClean(nestedSimclr(31)).encoder.layers.length === 1);
+  // In YAML the innermost `- type: relu` is a mapping, one level more than `.simclr`'s bare `relu`.
+  assert.ok(expectClean(nestedYaml(30), 'deep.yml').encoder.layers.length === 1);
 });
 
 test.run();
