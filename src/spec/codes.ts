@@ -1,5 +1,6 @@
 // Every diagnostic code, once. Codes are stable: tests, docs (grammar/README.md) and editors refer
-// to them. E0000 is a bug of ours, E00xx syntax, E01xx schema, E02xx references, E03xx meaning.
+// to them. E0000 is a bug of ours, E00xx syntax, E01xx schema, E02xx references, E03xx meaning,
+// E04xx a run folder's files, E05xx the device.
 export const CODES = {
   E0000: { severity: 'error', title: 'internal error of the spec front end (a bug: please report it)' },
   E0001: { severity: 'error', title: 'unexpected character' },
@@ -26,6 +27,14 @@ export const CODES = {
   E0306: { severity: 'error', title: 'a [min, max] range with min > max' },
   E0307: { severity: 'error', title: 'encoder in_channels differs from data.channels' },
   E0308: { severity: 'error', title: "finetune.from_layer beyond the projector's layers" },
+  E0401: { severity: 'error', title: 'not a run folder, or a file of it missing' },
+  E0402: { severity: 'error', title: "a run folder's spec.json is not a valid resolved spec" },
+  E0403: { severity: 'error', title: 'checkpoint unreadable, corrupted or truncated' },
+  E0404: { severity: 'error', title: "checkpoint does not match the spec's network (tensor missing or of another shape)" },
+  E0405: { severity: 'error', title: "a run folder's metrics.jsonl is not JSON lines" },
+  E0406: { severity: 'error', title: 'a write to disk failed or was short' },
+  E0501: { severity: 'error', title: "a step's buffers exceed the adapter's limits" },
+  E0502: { severity: 'error', title: 'the WebGPU device reported an error' },
 } as const satisfies Record<string, { severity: 'error' | 'warning'; title: string }>;
 
 export type Code = keyof typeof CODES;

@@ -14,7 +14,7 @@ import { runtime, type Runtime } from '../gpu/runtime.js';
 import { optimizerFor, stepScalars } from '../ir/optimizer.js';
 import { renderChart } from '../picture/chart.js';
 import type { ResolvedSpec } from '../spec/index.js';
-import { readCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoint.js';
+import { checkTensors, CheckpointError, readCheckpoint, readLatestCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoint.js';
 import { DeviceStep } from './device-step.js';
 import { MetricsLog, readMetrics } from './metrics.js';
 import { Progress, type Out } from './progress.js';
@@ -71,8 +71,10 @@ export async function train(given: ResolvedSpec | undefined, options: RunOptions
   if (!spec) throw new Error('train needs a spec or a run folder to resume');
   const dir = options.resume ?? newRunFolder(spec, options.out);
   const checkpointPath = join(dir, FILES.checkpoint);
-  const resumed = options.resume ? readCheckpoint(checkpointPath) : undefined;
-  const startStep = resumed ? Number(resumed.metadata.step) : 0;
+  const warnings: string[] = [];
+  const latest = options.resume ? readLatestCheckpoint(checkpointPath, join(dir, FILES.previous), (w) => warnings.push(w)) : undefined;
+  const resumed = latest?.checkpoint;
+  const startStep = resumed ? checkpointStep(latest.path, resumed) : 0;
   if (!resumed) writeJson(join(dir, FILES.spec), spec);
 
   const dataset = openDataset(spec.data);
@@ -81,7 +83,9 @@ export async function train(given: ResolvedSpec | undefined, options: RunOptions
   const totalSteps = spec.train.steps ?? (spec.train.epochs ?? 100) * loader.stepsPerEpoch;
   const schedule = makeSchedule({ optimizer: spec.optimizer, schedule: spec.schedule, batchSize, stepsPerEpoch: loader.stepsPerEpoch, totalSteps });
   const stepSpec: TrainingSpec = { ...spec, optimizer: optimizerFor(spec.optimizer, batchSize) };
-  const executor = await StepExecutor.create(rt, compile(stepSpec, { target: rt.target }).kernels, {
+  const compiled = compile(stepSpec, { target: rt.target });
+  if (latest) checkTensors(latest.path, latest.checkpoint, compiled.graph);
+  const executor = await StepExecutor.create(rt, compiled.kernels, {
     seed: spec.train.seed,
     initial: resumed && tensorsOf(resumed.tensors),
   });
@@ -98,15 +102,17 @@ export async function train(given: ResolvedSpec | undefined, options: RunOptions
   const save = async (path: string, step: number): Promise<Checkpoint> => {
     const checkpoint = await snapshot(step);
     for (const [name, t] of Object.entries(checkpoint.tensors)) if (!t.data.every(Number.isFinite)) throw new DivergedError(step, name, dir);
-    writeCheckpoint(path, checkpoint);
+    writeCheckpoint(path, checkpoint, path === checkpointPath ? join(dir, FILES.previous) : undefined);
     return checkpoint;
   };
   if (!resumed) await save(join(dir, FILES.init), 0);
 
   const progress = new Progress({ totalSteps, stepsPerEpoch: loader.stepsPerEpoch, batchSize, logEvery: spec.train.log_every, json: options.json, out: options.out_stream, jsonOut: options.jsonOut, startStep });
   const say = (text: string) => progress.message(text);
+  for (const warning of warnings) say(warning);
   for (const warning of notRunYet(spec)) say(`warning: ${warning}`);
-  say(`${resumed ? 'resuming' : 'training'} ${spec.name}: ${dataset.name}, ${dataset.count} images, batch ${batchSize}, steps ${startStep + 1}–${totalSteps}; run folder ${dir}`);
+  const steps = startStep < totalSteps ? `steps ${startStep + 1}–${totalSteps}` : `training done (${totalSteps} steps), evaluating`;
+  say(`${resumed ? 'resuming' : 'training'} ${spec.name}: ${dataset.name}, ${dataset.count} images, batch ${batchSize}, ${steps}; run folder ${dir}`);
   const metrics = MetricsLog.open(join(dir, FILES.metrics), startStep);
   const device = new DeviceStep(rt, executor, spec.augment, dataset, batchSize, spec.train.seed);
   const endStep = Math.min(totalSteps, options.stopAfter ?? totalSteps);
@@ -140,7 +146,10 @@ export async function train(given: ResolvedSpec | undefined, options: RunOptions
     progress.finish();
     device.destroy();
   }
-  const imagesPerS = ((step - startStep) * batchSize) / Math.max(1e-9, (performance.now() - trainStart) / 1000);
+  let imagesPerS = ((step - startStep) * batchSize) / Math.max(1e-9, (performance.now() - trainStart) / 1000);
+  // A resume after the last step (killed during the final evaluation) trained nothing itself: the
+  // training's own figures are the last ones it logged.
+  if (step === startStep && startStep > 0) ({ loss, imagesPerS } = loggedFigures(join(dir, FILES.metrics), loss, imagesPerS));
   const status = step >= totalSteps ? 'finished' : options.signal?.aborted ? 'interrupted' : 'stopped';
   if (status !== 'finished') {
     executor.destroy();
@@ -190,6 +199,21 @@ export async function evaluateRun(
   const trained = await evaluateEncoder(rt, spec, weights, data, (t) => say(`  trained:     ${t}`));
   const baseline = await evaluateEncoder(rt, spec, initial, data, (t) => say(`  random init: ${t}`));
   return { trained, baseline };
+}
+
+/** The last logged loss and throughput of a run's training, in place of those of a resume that trained no step. */
+function loggedFigures(path: string, loss: number, imagesPerS: number): { loss: number; imagesPerS: number } {
+  const logged = readMetrics(path).filter((r) => typeof r.loss === 'number');
+  const last = logged[logged.length - 1];
+  if (!last) return { loss, imagesPerS };
+  return { loss: last.loss as number, imagesPerS: typeof last.images_per_s === 'number' ? last.images_per_s : imagesPerS };
+}
+
+/** The global step a checkpoint was written at: a count within the run, or the file is not one of this run's. */
+function checkpointStep(path: string, checkpoint: Checkpoint): number {
+  const step = Number(checkpoint.metadata.step);
+  if (!Number.isInteger(step) || step < 0) throw new CheckpointError(path, `its metadata step ${JSON.stringify(checkpoint.metadata.step)} is not a step number`);
+  return step;
 }
 
 export function tensorsOf(tensors: Checkpoint['tensors']): Record<string, Float32Array> {
