@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { renderPreview } from '../augment/index.js';
 import { compile, type TrainingSpec } from '../compiler/compile.js';
-import { BatchLoader, openDataset, type Dataset } from '../data/index.js';
+import { BatchLoader, HELD_OUT_FRACTION, openDataset, type Dataset } from '../data/index.js';
 import { evaluateEncoder, type EvalData, type EvalResult } from '../eval/evaluate.js';
 import { StepExecutor } from '../gpu/executor.js';
 import { runtime, type Runtime } from '../gpu/runtime.js';
@@ -50,6 +50,8 @@ export interface RunSummary {
   random_init_linear_top1: number | null;
   trained: EvalResult | null;
   random_init: EvalResult | null;
+  /** Images of each side where the splits were carved from one image folder, else null. */
+  held_out: { train: number; test: number } | null;
 }
 
 /** The loss or a weight became NaN or infinite: the run stops and the last finite checkpoint stays. */
@@ -111,6 +113,11 @@ export async function train(given: ResolvedSpec | undefined, options: RunOptions
   const say = (text: string) => progress.message(text);
   for (const warning of warnings) say(warning);
   for (const warning of notRunYet(spec)) say(`warning: ${warning}`);
+  if (spec.data.split === 'test') say('warning: data.split is test: pre-training on the evaluation images makes the kNN and linear-probe figures measure images the encoder trained on');
+  if (dataset.heldOut) {
+    const { train: kept, test: held } = dataset.heldOut;
+    say(`data: ${spec.data.path} has no train/ and test/ sub-folders: ${held} of its ${kept + held} images (${100 * HELD_OUT_FRACTION}% of each class, seeded) are held out for evaluation, ${kept} train`);
+  }
   const steps = startStep < totalSteps ? `steps ${startStep + 1}–${totalSteps}` : `training done (${totalSteps} steps), evaluating`;
   say(`${resumed ? 'resuming' : 'training'} ${spec.name}: ${dataset.name}, ${dataset.count} images, batch ${batchSize}, ${steps}; run folder ${dir}`);
   const metrics = MetricsLog.open(join(dir, FILES.metrics), startStep);
@@ -154,13 +161,13 @@ export async function train(given: ResolvedSpec | undefined, options: RunOptions
   if (status !== 'finished') {
     executor.destroy();
     say(`${status} after step ${step}; checkpoint written. Continue with: simclr-compile run --resume ${dir}`);
-    return summary(dir, status, step, totalSteps, loss, imagesPerS, started, null, null);
+    return summary(dir, status, step, totalSteps, loss, imagesPerS, started, null, null, dataset);
   }
   const weights = tensorsOf(last.tensors);
   executor.destroy();
   await writePictures(rt, spec, dataset, dir);
   const { trained, baseline } = await evaluateRun(rt, spec, weights, tensorsOf(readCheckpoint(join(dir, FILES.init)).tensors), say, evalData);
-  const result = summary(dir, status, step, totalSteps, loss, imagesPerS, started, trained, baseline);
+  const result = summary(dir, status, step, totalSteps, loss, imagesPerS, started, trained, baseline, dataset);
   writeJson(join(dir, FILES.summary), result);
   metrics.append({ step: step - 1, epoch: step / loader.stepsPerEpoch, knn_top1: trained?.knn_top1, linear_top1: trained?.linear_top1 });
   await writeCurves(dir);
@@ -230,6 +237,7 @@ function summary(
   started: number,
   trained: EvalResult | null,
   baseline: EvalResult | null,
+  dataset: Dataset,
 ): RunSummary {
   return {
     run_dir: dir,
@@ -245,6 +253,7 @@ function summary(
     random_init_linear_top1: baseline?.linear_top1 ?? null,
     trained,
     random_init: baseline,
+    held_out: dataset.heldOut ?? null,
   };
 }
 

@@ -3,10 +3,10 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { decode } from 'fast-png';
+import { decode, encode as encodePng } from 'fast-png';
 import { loadSpecFile, type ResolvedSpec } from '../../src/spec/index.js';
 import { readMetrics } from '../../src/train/metrics.js';
 import { DivergedError, train } from '../../src/train/trainer.js';
@@ -214,6 +214,28 @@ test('a diverging loss stops the run at its step and keeps the last good checkpo
     assert.ok(Number(kept.metadata.step) < step && Number(kept.metadata.step) >= step - 2, `kept checkpoint of step ${kept.metadata.step}, diverged at ${step}`);
     for (const [name, t] of Object.entries(kept.tensors)) assert.ok(t.data.every(Number.isFinite), `${name} is finite`);
   }
+});
+
+// An image folder without train/ and test/ used to serve its images as both splits, silently; and
+// pre-training on the test split went unremarked. Both are said at the start, the split in summary.json.
+test('a run over an image folder without splits says its held-out split; pre-training on the test split warns', async () => {
+  const folder = tmp();
+  for (const [c, cls] of ['a', 'b'].entries()) {
+    for (let i = 0; i < 10; i++) {
+      const data = Uint8Array.from({ length: 144 }, (_, p) => ((p % 12) * 20 * (c + 1) + i * 7) & 255);
+      mkdirSync(join(folder, cls), { recursive: true });
+      writeFileSync(join(folder, cls, `${i}.png`), encodePng({ width: 12, height: 12, data, channels: 1 }));
+    }
+  }
+  const dir = tmp();
+  const said = capture();
+  const s = spec('data.source=image-folder', `data.path=${JSON.stringify(folder)}`, 'data.split=test', 'train.batch_size=4', 'train.epochs=1', 'eval.linear=false');
+  const result = await train(s, { out: dir, out_stream: said, jsonOut: quiet });
+  assert.match(said.text(), /warning: data\.split is test: pre-training on the evaluation images/);
+  assert.match(said.text(), /has no train\/ and test\/ sub-folders: 4 of its 20 images \(20% of each class, seeded\) are held out for evaluation, 16 train/);
+  const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'));
+  assert.equal(summary.held_out, { train: 16, test: 4 });
+  assert.equal([result.trained?.train_count, result.trained?.test_count], [16, 4], 'the kNN bank and its queries share no image');
 });
 
 test('the CLI runs a spec with --set overrides and prints the summary as JSON', () => {
