@@ -10,6 +10,19 @@ import { registerCompile } from './commands/compile.js';
 import { registerShowAugs } from './commands/show-augs.js';
 import { registerRun } from './commands/run.js';
 import { registerEval } from './commands/eval.js';
+import { GpuError } from '../gpu/runtime.js';
+import { CODES } from '../spec/index.js';
+
+/**
+ * Dawn's reports are pages of validation text about objects the user never named: the first line
+ * says what failed, and the whole report is kept behind SIMCLR_DEBUG for a bug report.
+ */
+function gpuDiagnostic(err: GpuError): string {
+  const [first] = err.message.split('\n');
+  const short = first.length > 240 ? `${first.slice(0, 240)}…` : first;
+  const full = process.env.SIMCLR_DEBUG ? `\n${err.message}` : ' (set SIMCLR_DEBUG=1 for the device\'s full report)';
+  return `error E0502: ${CODES.E0502.title}: ${short}${full}`;
+}
 
 export async function main(argv: string[]): Promise<number> {
   const program = new Command('simclr-compile')
@@ -31,7 +44,7 @@ export async function main(argv: string[]): Promise<number> {
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode;
-    process.stderr.write(`simclr-compile: ${(err as Error).message}\n`);
+    process.stderr.write(`simclr-compile: ${err instanceof GpuError ? gpuDiagnostic(err) : (err as Error).message}\n`);
     return 1;
   }
 }

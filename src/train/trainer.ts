@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { renderPreview } from '../augment/index.js';
 import { compile, type TrainingSpec } from '../compiler/compile.js';
+import { checkStepFits } from '../compiler/limits.js';
 import { BatchLoader, HELD_OUT_FRACTION, openDataset, type Dataset } from '../data/index.js';
 import { evaluateEncoder, type EvalData, type EvalResult } from '../eval/evaluate.js';
 import { StepExecutor } from '../gpu/executor.js';
@@ -86,6 +87,7 @@ export async function train(given: ResolvedSpec | undefined, options: RunOptions
   const schedule = makeSchedule({ optimizer: spec.optimizer, schedule: spec.schedule, batchSize, stepsPerEpoch: loader.stepsPerEpoch, totalSteps });
   const stepSpec: TrainingSpec = { ...spec, optimizer: optimizerFor(spec.optimizer, batchSize) };
   const compiled = compile(stepSpec, { target: rt.target });
+  checkStepFits(stepSpec, compiled.kernels, { maxStorageBufferBindingSize: rt.target.maxStorageBufferBindingSize, maxBufferSize: rt.limits.maxBufferSize ?? rt.target.maxStorageBufferBindingSize }, rt.target);
   if (latest) checkTensors(latest.path, latest.checkpoint, compiled.graph);
   const executor = await StepExecutor.create(rt, compiled.kernels, {
     seed: spec.train.seed,
