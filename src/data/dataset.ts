@@ -12,6 +12,11 @@ export interface Dataset {
   name: string;
   /** Class names by index, where the source has them (image folders). */
   classes?: string[];
+  /**
+   * Where the splits were carved from one pool (an image folder without train/ and test/): the
+   * images of each side, so a run can say how many it holds out.
+   */
+  heldOut?: { train: number; test: number };
 }
 
 /** Bad input: always names the file or folder at fault, so the user knows what to fix. */

@@ -5,7 +5,8 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { convertIndexedToRgb, decode as decodePng } from 'fast-png';
 import jpeg from 'jpeg-js';
-import { DataError, type Dataset } from './dataset.js';
+import { DataError, imageBytes, type Dataset } from './dataset.js';
+import { mixSeed, permutation, Rng } from './rng.js';
 import { centreSquare, toPlanar, type Interleaved } from './pixels.js';
 
 const KINDS: Record<string, 'png' | 'jpeg'> = { '.png': 'png', '.jpg': 'jpeg', '.jpeg': 'jpeg' };
@@ -85,4 +86,44 @@ export function openImageFolder(path: string, size: number, channels: 1 | 3): Da
     labels[i] = label;
   });
   return { images, labels, count: files.length, channels, height: size, width: size, name: path, classes };
+}
+
+/** The share of each class an image folder without train/ and test/ holds out for evaluation. */
+export const HELD_OUT_FRACTION = 0.2;
+/**
+ * Fixed rather than the run's seed: every run over the folder holds out the same images, so no
+ * run's encoder has trained on another run's evaluation images.
+ */
+const HELD_OUT_SEED = 0x5eed;
+
+/**
+ * One side of a seeded, class-stratified split of a folder's images: of each class with two or more
+ * images, HELD_OUT_FRACTION (at least one) goes to the test side. Without it the kNN memory bank
+ * would hold the very images it is queried with and the probe would be scored on its training set.
+ */
+export function carveSplit(ds: Dataset, split: 'train' | 'test'): Dataset {
+  const byClass = new Map<number, number[]>();
+  for (let i = 0; i < ds.count; i++) {
+    const label = ds.labels![i];
+    byClass.set(label, [...(byClass.get(label) ?? []), i]);
+  }
+  const sides: Record<'train' | 'test', number[]> = { train: [], test: [] };
+  for (const [label, members] of byClass) {
+    const order = permutation(members.length, new Rng(mixSeed(HELD_OUT_SEED, label)));
+    const held = members.length < 2 ? 0 : Math.max(1, Math.round(members.length * HELD_OUT_FRACTION));
+    order.forEach((k, j) => sides[j < held ? 'test' : 'train'].push(members[k]));
+  }
+  if (!sides.test.length) throw new DataError(ds.name, 'has no class with two or more images to hold one out for evaluation; give it train/ and test/ sub-folders, or more images');
+  const chosen = sides[split].sort((a, b) => a - b);
+  const size = imageBytes(ds);
+  const images = new Uint8Array(chosen.length * size);
+  chosen.forEach((i, k) => images.set(ds.images.subarray(i * size, (i + 1) * size), k * size));
+  return {
+    ...ds,
+    images,
+    labels: Int32Array.from(chosen, (i) => ds.labels![i]),
+    count: chosen.length,
+    name: `${ds.name} (${split}, held-out split)`,
+    heldOut: { train: sides.train.length, test: sides.test.length },
+  };
 }

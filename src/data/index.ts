@@ -3,7 +3,7 @@ export { DataError, channelStats, classCount, imageBytes, takeFirst, type Datase
 export { openDataset, type DataSection, type SourceName, type Split } from './source.js';
 export { BatchLoader, type Batch, type LoaderOptions } from './loader.js';
 export { FASHION_MNIST_DIR, openIdx, readIdx } from './idx.js';
-export { openImageFolder } from './image-folder.js';
+export { carveSplit, HELD_OUT_FRACTION, openImageFolder } from './image-folder.js';
 export { openMnist } from './mnist.js';
 export { openSynthetic } from './synthetic.js';
 export { Rng, mixSeed, permutation } from './rng.js';

@@ -4,7 +4,7 @@ import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataError, takeFirst, type Dataset } from './dataset.js';
 import { FASHION_MNIST_DIR, openIdx } from './idx.js';
-import { openImageFolder } from './image-folder.js';
+import { carveSplit, openImageFolder } from './image-folder.js';
 import { openMnist } from './mnist.js';
 import { resize } from './pixels.js';
 import { openSynthetic } from './synthetic.js';
@@ -43,9 +43,9 @@ function openSource(data: DataSection, split: Split): Dataset {
       return openIdx(required(data), split, required(data));
     case 'image-folder': {
       const root = required(data);
-      const sub = join(root, split);
-      const dir = existsSync(sub) && statSync(sub).isDirectory() ? sub : root;
-      return openImageFolder(dir, data.image_size, data.channels);
+      const folder = (name: string) => existsSync(join(root, name)) && statSync(join(root, name)).isDirectory();
+      if (folder('train') && folder('test')) return openImageFolder(join(root, split), data.image_size, data.channels);
+      return carveSplit(openImageFolder(folder('train') ? join(root, 'train') : root, data.image_size, data.channels), split);
     }
     case 'synthetic':
       return openSynthetic({ count: data.limit ?? SYNTHETIC_COUNT[split], size: data.image_size, channels: data.channels, split });

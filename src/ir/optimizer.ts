@@ -3,29 +3,22 @@
 import { STEP_DEFAULTS, type Attrs, type StepScalars } from '../kernels/op.js';
 import type { OptimizerSpec as SpecOptimizer } from '../spec/types.js';
 import { scaledLr } from './lr-scaling.js';
-import type { Graph, ParamKind, Tensor } from './graph.js';
+import type { Graph, Tensor } from './graph.js';
 
-export interface OptimizerSpec {
-  type: 'sgd' | 'adamw' | 'lars';
-  /** The peak learning rate (already scaled for the batch); the schedule sets each step's from it. */
-  lr: number;
-  momentum?: number;
-  weight_decay?: number;
-  eeta?: number;
-  betas?: [number, number];
-  eps?: number;
-  exclude_bn_and_bias?: boolean;
-  /** Parameter kinds SGD leaves out of weight decay (the linear probe's bias). */
-  no_decay?: ParamKind[];
-}
+/**
+ * The resolved spec's optimizer with its peak learning rate (already scaled for the batch); the
+ * schedule sets each step's rate from it. Every hyper-parameter is present: the schema's defaults
+ * (grammar/simclr.schema.json) are the only ones, so nothing here restates them.
+ */
+export type OptimizerSpec = Omit<SpecOptimizer, 'lr_scaling'>;
 
 /**
  * The resolved spec's optimizer for a batch of `batch` images per view, with the peak learning rate
  * (google-research/simclr's scaling: linear lr·bs/256, sqrt lr·√bs); schedules scale it per step.
  */
 export function optimizerFor(o: SpecOptimizer, batch: number): OptimizerSpec {
-  const lr = scaledLr(o.lr, o.lr_scaling, batch);
-  return { type: o.type, lr, momentum: o.momentum, weight_decay: o.weight_decay, eeta: o.eeta, betas: o.betas, eps: o.eps, exclude_bn_and_bias: o.exclude_bn_and_bias };
+  const { lr_scaling, ...rest } = o;
+  return { ...rest, lr: scaledLr(o.lr, lr_scaling, batch) };
 }
 
 interface Rule {
@@ -35,31 +28,24 @@ interface Rule {
   attrs(o: OptimizerSpec, p: Tensor): Attrs;
 }
 
+/** BatchNorm parameters and biases, which `exclude_bn_and_bias` leaves out of decay (and LARS's trust ratio). */
+const excluded = (o: OptimizerSpec, p: Tensor) => o.exclude_bn_and_bias && p.kind !== 'weight';
+
 const RULES: Record<OptimizerSpec['type'], Rule> = {
   sgd: {
     op: 'sgd_update',
     moments: ['momentum'],
-    attrs: (o, p) => ({ momentum: o.momentum ?? 0.9, weight_decay: o.weight_decay ?? 0, ...(p.kind && o.no_decay?.includes(p.kind) ? { exclude: true } : {}) }),
+    attrs: (o, p) => ({ momentum: o.momentum, weight_decay: o.weight_decay, exclude: excluded(o, p) }),
   },
   adamw: {
     op: 'adamw_update',
     moments: ['exp_avg', 'exp_avg_sq'],
-    attrs: (o) => ({
-      betas: o.betas ?? [0.9, 0.999],
-      eps: o.eps ?? 1e-8,
-      weight_decay: o.weight_decay ?? 0.01,
-    }),
+    attrs: (o, p) => ({ betas: o.betas, eps: o.eps, weight_decay: o.weight_decay, exclude: excluded(o, p) }),
   },
   lars: {
     op: 'lars_update',
     moments: ['momentum'],
-    // BatchNorm parameters and biases get neither weight decay nor the trust ratio.
-    attrs: (o, p) => ({
-      momentum: o.momentum ?? 0.9,
-      weight_decay: o.weight_decay ?? 1e-6,
-      eeta: o.eeta ?? 0.001,
-      exclude: (o.exclude_bn_and_bias ?? true) && p.kind !== 'weight',
-    }),
+    attrs: (o, p) => ({ momentum: o.momentum, weight_decay: o.weight_decay, eeta: o.eeta, exclude: excluded(o, p) }),
   },
 };
 
@@ -78,7 +64,7 @@ export function appendUpdate(g: Graph, params: Tensor[], grads: Map<number, Tens
  * The per-step scalars of update `step` (1-based) at learning rate `lr`: AdamW's bias corrections
  * 1 − βᵗ are computed here in float64, since in float32 on the device 1 − 0.999ᵗ loses digits.
  */
-export function stepScalars(o: OptimizerSpec, step: number, lr: number, seed = 0): StepScalars {
-  const [b1, b2] = o.type === 'adamw' ? (o.betas ?? [0.9, 0.999]) : [0, 0];
+export function stepScalars(o: Pick<OptimizerSpec, 'type' | 'betas'>, step: number, lr: number, seed = 0): StepScalars {
+  const [b1, b2] = o.type === 'adamw' ? o.betas : [0, 0];
   return { ...STEP_DEFAULTS, lr, step, seed, bias1: 1 - b1 ** step, bias2: 1 - b2 ** step };
 }

@@ -66,7 +66,8 @@ export function linearProbePhase(dim: number, classes: number, batch: number, o:
     input: { name: 'features', shape: [batch, dim] },
     network: { classifier: { classes, zeroInit: true } },
     loss: { type: 'cross_entropy', attrs: {} },
-    optimizer: { type: 'sgd', lr: o.lr, momentum: o.momentum, weight_decay: o.weight_decay, no_decay: ['bias'] },
+    // Only the weight is decayed: exclude_bn_and_bias leaves the classifier's bias out.
+    optimizer: { type: 'sgd', lr: o.lr, momentum: o.momentum, weight_decay: o.weight_decay, exclude_bn_and_bias: true, eeta: 0, betas: [0, 0], eps: 0 },
     mode: 'train',
   };
 }

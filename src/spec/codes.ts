@@ -1,6 +1,6 @@
 // Every diagnostic code, once. Codes are stable: tests, docs (grammar/README.md) and editors refer
 // to them. E0000 is a bug of ours, E00xx syntax, E01xx schema, E02xx references, E03xx meaning,
-// E04xx what the stages after the front end find (layer shapes, augmentations, data).
+// E04xx what the stages after the front end find (layer shapes, augmentations, data, the device),
 // E05xx run folders and the files made from them.
 export const CODES = {
   E0000: { severity: 'error', title: 'internal error of the spec front end (a bug: please report it)' },
@@ -33,11 +33,17 @@ export const CODES = {
   E0401: { severity: 'error', title: "a layer does not fit its input's shape" },
   E0402: { severity: 'error', title: 'an augmentation op cannot run on these views' },
   E0403: { severity: 'error', title: 'the data cannot be read or does not fit the spec' },
+  E0404: { severity: 'error', title: "a step's buffers exceed the adapter's limits" },
+  E0405: { severity: 'error', title: 'the WebGPU device reported an error' },
   E0501: { severity: 'error', title: 'run folder lacks a file or holds a broken one' },
   E0502: { severity: 'error', title: 'checkpoint lacks a tensor the encoder needs, or has the wrong shape' },
   E0503: { severity: 'error', title: 'output file kind not supported' },
   E0504: { severity: 'error', title: 'bad command option value' },
   E0505: { severity: 'error', title: 'layer has no ONNX form' },
+  E0506: { severity: 'error', title: "a run folder's metrics.jsonl is not JSON lines" },
+  E0507: { severity: 'error', title: 'a write to disk failed or was short' },
+  E0508: { severity: 'error', title: "a run folder's spec.json is not a valid resolved spec" },
+  E0509: { severity: 'error', title: 'checkpoint unreadable, corrupted or truncated' },
 } as const satisfies Record<string, { severity: 'error' | 'warning'; title: string }>;
 
 export type Code = keyof typeof CODES;

@@ -34,6 +34,21 @@ export function diagnostic(code: Code, loc: Loc, message: string, hint?: string)
   return { code, severity: CODES[code].severity, message, file: loc.file, range: loc.range, ...(hint !== undefined ? { hint } : {}) };
 }
 
+/**
+ * A problem found outside a spec's text (a run folder's file, the device), thrown rather than
+ * collected: `file: error E0501: message`, with the file or spec field it concerns.
+ */
+export class CodedError extends Error {
+  constructor(
+    readonly code: Code,
+    readonly file: string,
+    detail: string,
+  ) {
+    super(`${file}: ${CODES[code].severity} ${code}: ${detail}`);
+    this.name = 'CodedError';
+  }
+}
+
 /** `file:line:col: error E0102: message`. */
 export function formatDiagnostic(d: Diagnostic): string {
   return `${d.file}:${d.range.start.line}:${d.range.start.column}: ${d.severity} ${d.code}: ${d.message}`;

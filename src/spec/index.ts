@@ -4,7 +4,7 @@ export { isSpecError, loadSpecFile, loadSpecText, sourceRange, specComments, spe
 export { formatSpec, type Syntax } from './format.js';
 export { formatSource, type FormatResult } from './format-source.js';
 export type { Comments } from './comments.js';
-export { formatDiagnostic, hasErrors, type Diagnostic, type Loc, type Position, type Range } from './diagnostic.js';
+export { CodedError, formatDiagnostic, hasErrors, type Diagnostic, type Loc, type Position, type Range } from './diagnostic.js';
 export { CODES, type Code } from './codes.js';
 export { resolvePresetPath, stdlibPresets } from './references.js';
 export type { SpecPath } from './tree.js';

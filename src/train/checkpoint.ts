@@ -2,9 +2,13 @@
 // dtype, shape and [begin, end) byte offsets into the data, plus string `__metadata__`), then the raw
 // little-endian data. Written to a temporary file in the same folder, flushed to disk, then renamed
 // over the old one, so a crash leaves either the old checkpoint or the new one, never half of one.
+// A run keeps the one before the latest too, so a latest one damaged on disk is not the end of it.
 import { createHash } from 'node:crypto';
-import { closeSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import type { Graph } from '../ir/graph.js';
+import { CodedError } from '../spec/index.js';
+import { syncFolder, writeFlushed } from './run-folder.js';
 
 export interface Tensor {
   shape: number[];
@@ -17,12 +21,13 @@ export interface Checkpoint {
   metadata: Record<string, string>;
 }
 
-export class CheckpointError extends Error {
+export class CheckpointError extends CodedError {
   constructor(
     readonly path: string,
     detail: string,
+    code: 'E0509' | 'E0502' = 'E0509',
   ) {
-    super(`${path}: ${detail}`);
+    super(code, path, detail);
     this.name = 'CheckpointError';
   }
 }
@@ -70,36 +75,31 @@ export function encodeCheckpoint({ tensors, metadata }: Checkpoint): Uint8Array 
 export function writeTemporary(path: string, checkpoint: Checkpoint): string {
   const bytes = encodeCheckpoint(checkpoint);
   const temporary = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
-  const fd = openSync(temporary, 'w');
   try {
-    writeSync(fd, bytes);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
+    writeFlushed(temporary, bytes, path);
+  } catch (err) {
+    rmSync(temporary, { force: true });
+    throw err;
   }
   return temporary;
 }
 
-/** Atomically replaces `path` with the temporary file, and makes the rename itself durable. */
-export function commitTemporary(temporary: string, path: string): void {
+/**
+ * Atomically replaces `path` with the temporary file, and makes the rename itself durable. With
+ * `previous`, the checkpoint being replaced moves there first: a crash between the two renames
+ * leaves no latest one, and the reader falls back to the previous.
+ */
+export function commitTemporary(temporary: string, path: string, previous?: string): void {
+  if (previous && existsSync(path)) renameSync(path, previous);
   renameSync(temporary, path);
-  try {
-    const dir = openSync(dirname(path), 'r');
-    try {
-      fsyncSync(dir);
-    } finally {
-      closeSync(dir);
-    }
-  } catch {
-    // Some file systems refuse to fsync a folder; the rename is still atomic there.
-  }
+  syncFolder(dirname(path));
 }
 
-export function writeCheckpoint(path: string, checkpoint: Checkpoint): void {
+export function writeCheckpoint(path: string, checkpoint: Checkpoint, previous?: string): void {
   let temporary: string | undefined;
   try {
     temporary = writeTemporary(path, checkpoint);
-    commitTemporary(temporary, path);
+    commitTemporary(temporary, path, previous);
   } catch (err) {
     if (temporary) rmSync(temporary, { force: true });
     throw err;
@@ -123,6 +123,42 @@ export function readCheckpoint(path: string): Checkpoint {
     throw new CheckpointError(path, `cannot read the checkpoint (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
   return decodeCheckpoint(bytes, path);
+}
+
+/**
+ * The latest checkpoint, or the previous one when the latest is unreadable (corrupted on disk, or
+ * lost between the renames of a write): `warn` says which, and why. With no good previous one the
+ * latest's error stands.
+ */
+export function readLatestCheckpoint(path: string, previous: string, warn: (text: string) => void): { checkpoint: Checkpoint; path: string } {
+  try {
+    return { checkpoint: readCheckpoint(path), path };
+  } catch (err) {
+    if (!(err instanceof CheckpointError) || !existsSync(previous)) throw err;
+    let older: Checkpoint;
+    try {
+      older = readCheckpoint(previous);
+    } catch {
+      throw err;
+    }
+    warn(`warning: ${err.message}; continuing from the previous checkpoint ${previous} (step ${older.metadata.step})`);
+    return { checkpoint: older, path: previous };
+  }
+}
+
+/**
+ * A checkpoint must hold every parameter and state tensor of the network it is loaded into, in its
+ * shape: one written by another spec would otherwise leave the missing ones at random init, and
+ * the run or evaluation would go on as if nothing were wrong.
+ */
+export function checkTensors(path: string, checkpoint: Checkpoint, graph: Graph): void {
+  for (const t of graph.named()) {
+    if (t.role !== 'param' && t.role !== 'state') continue;
+    const found = checkpoint.tensors[t.name!];
+    const count = t.shape.reduce((a, b) => a * b, 1);
+    if (!found) throw new CheckpointError(path, `has no tensor ${t.name} [${t.shape}], which the spec's network needs: the checkpoint was written for another network`, 'E0502');
+    if (found.data.length !== count) throw new CheckpointError(path, `tensor ${t.name} has shape [${found.shape}] but the spec's network needs [${t.shape}]`, 'E0502');
+  }
 }
 
 export function decodeCheckpoint(bytes: Uint8Array, path: string): Checkpoint {

@@ -7,7 +7,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { renderPreview } from '../augment/index.js';
 import { compile, type TrainingSpec } from '../compiler/compile.js';
-import { BatchLoader, openDataset, type Dataset } from '../data/index.js';
+import { checkStepFits } from '../compiler/limits.js';
+import { BatchLoader, HELD_OUT_FRACTION, openDataset, type Dataset } from '../data/index.js';
 import { evaluateEncoder, type EvalData, type EvalResult } from '../eval/evaluate.js';
 import { StepExecutor } from '../gpu/executor.js';
 import { runtime, type Runtime } from '../gpu/runtime.js';
@@ -15,7 +16,7 @@ import { optimizerFor, stepScalars } from '../ir/optimizer.js';
 import { renderChart } from '../picture/chart.js';
 import { writeReport } from '../report/report.js';
 import type { ResolvedSpec } from '../spec/index.js';
-import { readCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoint.js';
+import { checkTensors, CheckpointError, readCheckpoint, readLatestCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoint.js';
 import { MetricsLog, readMetrics } from './metrics.js';
 import { Progress, type Out } from './progress.js';
 import { FILES, newRunFolder, readRunSpec, writeAtomic, writeJson } from './run-folder.js';
@@ -50,6 +51,8 @@ export interface RunSummary {
   random_init_linear_top1: number | null;
   trained: EvalResult | null;
   random_init: EvalResult | null;
+  /** Images of each side where the splits were carved from one image folder, else null. */
+  held_out: { train: number; test: number } | null;
 }
 
 /** The loss or a weight became NaN or infinite: the run stops and the last finite checkpoint stays. */
@@ -71,8 +74,10 @@ export async function train(given: ResolvedSpec | undefined, options: RunOptions
   if (!spec) throw new Error('train needs a spec or a run folder to resume');
   const dir = options.resume ?? newRunFolder(spec, options.out);
   const checkpointPath = join(dir, FILES.checkpoint);
-  const resumed = options.resume ? readCheckpoint(checkpointPath) : undefined;
-  const startStep = resumed ? Number(resumed.metadata.step) : 0;
+  const warnings: string[] = [];
+  const latest = options.resume ? readLatestCheckpoint(checkpointPath, join(dir, FILES.previous), (w) => warnings.push(w)) : undefined;
+  const resumed = latest?.checkpoint;
+  const startStep = resumed ? checkpointStep(latest.path, resumed) : 0;
   if (!resumed) writeJson(join(dir, FILES.spec), spec);
 
   const dataset = openDataset(spec.data);
@@ -82,7 +87,10 @@ export async function train(given: ResolvedSpec | undefined, options: RunOptions
   const totalSteps = spec.train.steps ?? spec.train.epochs! * loader.stepsPerEpoch;
   const schedule = makeSchedule({ optimizer: spec.optimizer, schedule: spec.schedule, batchSize, stepsPerEpoch: loader.stepsPerEpoch, totalSteps });
   const stepSpec: TrainingSpec = { ...spec, optimizer: optimizerFor(spec.optimizer, batchSize) };
-  const executor = await StepExecutor.create(rt, compile(stepSpec, { target: rt.target }).kernels, {
+  const compiled = compile(stepSpec, { target: rt.target });
+  checkStepFits(stepSpec, compiled.kernels, { maxStorageBufferBindingSize: rt.target.maxStorageBufferBindingSize, maxBufferSize: rt.limits.maxBufferSize ?? rt.target.maxStorageBufferBindingSize }, rt.target);
+  if (latest) checkTensors(latest.path, latest.checkpoint, compiled.graph);
+  const executor = await StepExecutor.create(rt, compiled.kernels, {
     seed: spec.train.seed,
     initial: resumed && tensorsOf(resumed.tensors),
   });
@@ -99,15 +107,22 @@ export async function train(given: ResolvedSpec | undefined, options: RunOptions
   const save = async (path: string, step: number): Promise<Checkpoint> => {
     const checkpoint = await snapshot(step);
     for (const [name, t] of Object.entries(checkpoint.tensors)) if (!t.data.every(Number.isFinite)) throw new DivergedError(step, name, dir);
-    writeCheckpoint(path, checkpoint);
+    writeCheckpoint(path, checkpoint, path === checkpointPath ? join(dir, FILES.previous) : undefined);
     return checkpoint;
   };
   if (!resumed) await save(join(dir, FILES.init), 0);
 
   const progress = new Progress({ totalSteps, stepsPerEpoch: loader.stepsPerEpoch, batchSize, logEvery: spec.train.log_every, json: options.json, out: options.out_stream, jsonOut: options.jsonOut, startStep });
   const say = (text: string) => progress.message(text);
+  for (const warning of warnings) say(warning);
   for (const warning of notRunYet(spec)) say(`warning: ${warning}`);
-  say(`${resumed ? 'resuming' : 'training'} ${spec.name}: ${dataset.name}, ${dataset.count} images, batch ${batchSize}, steps ${startStep + 1}–${totalSteps}; run folder ${dir}`);
+  if (spec.data.split === 'test') say('warning: data.split is test: pre-training on the evaluation images makes the kNN and linear-probe figures measure images the encoder trained on');
+  if (dataset.heldOut) {
+    const { train: kept, test: held } = dataset.heldOut;
+    say(`data: ${spec.data.path} has no train/ and test/ sub-folders: ${held} of its ${kept + held} images (${100 * HELD_OUT_FRACTION}% of each class, seeded) are held out for evaluation, ${kept} train`);
+  }
+  const steps = startStep < totalSteps ? `steps ${startStep + 1}–${totalSteps}` : `training done (${totalSteps} steps), evaluating`;
+  say(`${resumed ? 'resuming' : 'training'} ${spec.name}: ${dataset.name}, ${dataset.count} images, batch ${batchSize}, ${steps}; run folder ${dir}`);
   const metrics = MetricsLog.open(join(dir, FILES.metrics), startStep);
   const endStep = Math.min(totalSteps, options.stopAfter ?? totalSteps);
   let step = startStep;
@@ -142,18 +157,21 @@ export async function train(given: ResolvedSpec | undefined, options: RunOptions
   } finally {
     progress.finish();
   }
-  const imagesPerS = ((step - startStep) * batchSize) / Math.max(1e-9, (performance.now() - trainStart) / 1000);
+  let imagesPerS = ((step - startStep) * batchSize) / Math.max(1e-9, (performance.now() - trainStart) / 1000);
+  // A resume after the last step (killed during the final evaluation) trained nothing itself: the
+  // training's own figures are the last ones it logged.
+  if (step === startStep && startStep > 0) ({ loss, imagesPerS } = loggedFigures(join(dir, FILES.metrics), loss, imagesPerS));
   const status = step >= totalSteps ? 'finished' : options.signal?.aborted ? 'interrupted' : 'stopped';
   if (status !== 'finished') {
     executor.destroy();
     say(`${status} after step ${step}; checkpoint written. Continue with: simclr-compile run --resume ${dir}`);
-    return summary(dir, status, step, totalSteps, loss, imagesPerS, started, null, null);
+    return summary(dir, status, step, totalSteps, loss, imagesPerS, started, null, null, dataset);
   }
   const weights = tensorsOf(last.tensors);
   executor.destroy();
   await writePictures(rt, spec, dataset, dir);
   const { trained, baseline } = await evaluateRun(rt, spec, weights, tensorsOf(readCheckpoint(join(dir, FILES.init)).tensors), say, evalData);
-  const result = summary(dir, status, step, totalSteps, loss, imagesPerS, started, trained, baseline);
+  const result = summary(dir, status, step, totalSteps, loss, imagesPerS, started, trained, baseline, dataset);
   writeJson(join(dir, FILES.summary), result);
   metrics.append({ step: step - 1, epoch: step / loader.stepsPerEpoch, knn_top1: trained?.knn_top1, linear_top1: trained?.linear_top1 });
   await writeCurves(dir);
@@ -195,6 +213,21 @@ export async function evaluateRun(
   return { trained, baseline };
 }
 
+/** The last logged loss and throughput of a run's training, in place of those of a resume that trained no step. */
+function loggedFigures(path: string, loss: number, imagesPerS: number): { loss: number; imagesPerS: number } {
+  const logged = readMetrics(path).filter((r) => typeof r.loss === 'number');
+  const last = logged[logged.length - 1];
+  if (!last) return { loss, imagesPerS };
+  return { loss: last.loss as number, imagesPerS: typeof last.images_per_s === 'number' ? last.images_per_s : imagesPerS };
+}
+
+/** The global step a checkpoint was written at: a count within the run, or the file is not one of this run's. */
+function checkpointStep(path: string, checkpoint: Checkpoint): number {
+  const step = Number(checkpoint.metadata.step);
+  if (!Number.isInteger(step) || step < 0) throw new CheckpointError(path, `its metadata step ${JSON.stringify(checkpoint.metadata.step)} is not a step number`);
+  return step;
+}
+
 export function tensorsOf(tensors: Checkpoint['tensors']): Record<string, Float32Array> {
   return Object.fromEntries(Object.entries(tensors).map(([k, t]) => [k, t.data]));
 }
@@ -209,6 +242,7 @@ function summary(
   started: number,
   trained: EvalResult | null,
   baseline: EvalResult | null,
+  dataset: Dataset,
 ): RunSummary {
   return {
     run_dir: dir,
@@ -224,6 +258,7 @@ function summary(
     random_init_linear_top1: baseline?.linear_top1 ?? null,
     trained,
     random_init: baseline,
+    held_out: dataset.heldOut ?? null,
   };
 }
 

@@ -1,9 +1,10 @@
 // The golden end-to-end case (test/golden/e2e-step.json) as a spec, resolved by the spec front end,
 // plus the mapping from PyTorch's state_dict names to the graph's parameter names.
 import type { TrainingSpec } from '../../src/compiler/compile.js';
-import type { OptimizerSpec } from '../../src/ir/optimizer.js';
+import { optimizerFor, type OptimizerSpec } from '../../src/ir/optimizer.js';
 import { formatDiagnostic, loadSpecText } from '../../src/spec/index.js';
 import { golden } from '../helpers/golden.js';
+import { assertClose } from '../helpers/numeric.js';
 
 export interface E2eCase {
   n: number;
@@ -45,13 +46,13 @@ train { batch_size: ${c.n} }
 }
 
 /**
- * The golden architecture built by the spec front end, with the optimizer under test. Its views are
- * the golden file's, fed directly: the augmentation ops are left out of the step.
+ * The golden architecture built by the spec front end, with the optimizer under test: the fields it
+ * gives over the resolved spec's (the schema's defaults, learning rate unscaled).
  */
-export function e2eSpec(c: E2eCase, optimizer: OptimizerSpec): TrainingSpec {
+export function e2eSpec(c: E2eCase, optimizer: Partial<OptimizerSpec> & Pick<OptimizerSpec, 'type'>): TrainingSpec {
   const loaded = loadSpecText(e2eSpecText(c), 'e2e-step.simclr');
   if (!loaded.spec) throw new Error(loaded.diagnostics.map(formatDiagnostic).join('\n'));
-  return { ...loaded.spec, augment: { size: loaded.spec.augment.size }, optimizer };
+  return { ...loaded.spec, augment: { size: loaded.spec.augment.size }, optimizer: { ...optimizerFor({ ...loaded.spec.optimizer, lr_scaling: 'none' }, c.n), ...optimizer } };
 }
 
 const ENCODER: Record<string, string> = {
@@ -83,11 +84,28 @@ export function e2eFeeds(c: E2eCase): Record<string, number[]> {
   return feeds;
 }
 
-/** The golden file's three optimizers with its hyper-parameters (first step). */
+/**
+ * The golden file's three optimizers with its hyper-parameters (first step). Its SGD and AdamW decay
+ * every parameter, so those two set exclude_bn_and_bias false over the schema's default.
+ */
 export function e2eOptimizers(c: ReturnType<typeof e2e>): Record<'sgd' | 'adamw' | 'lars', OptimizerSpec> {
+  const resolved = (o: Partial<OptimizerSpec> & Pick<OptimizerSpec, 'type'>) => e2eSpec(c, o).optimizer;
   return {
-    sgd: { type: 'sgd', lr: c.sgd.lr, momentum: c.sgd.momentum, weight_decay: c.sgd.weight_decay },
-    adamw: { type: 'adamw', lr: c.adamw.lr, betas: c.adamw.betas, eps: c.adamw.eps, weight_decay: c.adamw.weight_decay },
-    lars: { type: 'lars', lr: c.lars.lr, momentum: c.lars.momentum, weight_decay: c.lars.weight_decay, eeta: c.lars.eeta, exclude_bn_and_bias: true },
+    sgd: resolved({ type: 'sgd', lr: c.sgd.lr, momentum: c.sgd.momentum, weight_decay: c.sgd.weight_decay, exclude_bn_and_bias: false }),
+    adamw: resolved({ type: 'adamw', lr: c.adamw.lr, betas: c.adamw.betas, eps: c.adamw.eps, weight_decay: c.adamw.weight_decay, exclude_bn_and_bias: false }),
+    lars: resolved({ type: 'lars', lr: c.lars.lr, momentum: c.lars.momentum, weight_decay: c.lars.weight_decay, eeta: c.lars.eeta, exclude_bn_and_bias: true }),
   };
+}
+
+/**
+ * Compares the update w_after − w_before of every parameter against PyTorch's, relative to the
+ * update's own scale: comparing w_after relative to the weights lets a wrong update hide under the
+ * weights' size (a 1e-4 tolerance on w_after passes an 11–17% error in a LARS update).
+ */
+export async function assertUpdates(c: E2eCase, after: Record<string, number[]>, read: (graphName: string) => ArrayLike<number> | Promise<ArrayLike<number>>, tol: number, what: string): Promise<void> {
+  for (const [name, want] of Object.entries(after)) {
+    const before = c.params[name];
+    const got = await read(graphName(name));
+    assertClose(Array.from(got, (x, i) => x - before[i]), want.map((x, i) => x - before[i]), tol, `${what} ${name} update`);
+  }
 }

@@ -1,6 +1,7 @@
 // The acceptance test: the golden architecture built from a spec, compiled (fused, buffers planned)
 // and run as one step on the GPU reproduces PyTorch's loss, gradients, BN running statistics and the
-// parameters after one SGD, AdamW and LARS step, each within 1e-4 relative error.
+// parameters after one SGD, AdamW and LARS step: values within 1e-4 relative error, and each
+// parameter's update w_after − w_before within UPDATE_TOL of its own scale.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { compile } from '../../src/compiler/compile.js';
@@ -9,10 +10,13 @@ import { runtime } from '../../src/gpu/runtime.js';
 import { evaluate, namedOutputs } from '../../src/ir/evaluate.js';
 import { stepScalars } from '../../src/ir/optimizer.js';
 import { assertClose } from '../helpers/numeric.js';
-import { e2e, e2eFeeds, e2eOptimizers, e2eSpec, graphName } from './e2e-case.js';
+import { assertUpdates, e2e, e2eFeeds, e2eOptimizers, e2eSpec, graphName } from './e2e-case.js';
 
 const c = e2e();
 const TOL = 1e-4;
+// float32 updates agree with PyTorch's to ≤ 1.4e-4 of their scale here; an 11–17% error in the LARS
+// updates, which a 1e-4 tolerance on w_after passes, fails this by two orders of magnitude.
+const UPDATE_TOL = 1e-3;
 const optimizers = e2eOptimizers(c);
 
 /** Compiled once; the learning rate reaches the update through the per-step uniform, as a schedule sets it. */
@@ -33,7 +37,7 @@ test('GPU: loss, z, every parameter gradient and the BN running statistics equal
   assertClose(await ex.read('z'), c.z, TOL, 'z');
   for (const [name, want] of Object.entries(c.grads)) assertClose(await ex.read(`grad:${graphName(name)}`), want, TOL, `∂${name}`);
   for (const [name, want] of Object.entries(c.bn_running_after_forward)) assertClose(await ex.read(graphName(name)), want, TOL, name);
-  for (const [name, want] of Object.entries(c.sgd.params_after)) assertClose(await ex.read(graphName(name)), want, TOL, `sgd ${name}`);
+  await assertUpdates(c, c.sgd.params_after, (name) => ex.read(name), UPDATE_TOL, 'sgd');
   ex.destroy();
 });
 
@@ -41,7 +45,7 @@ for (const kind of ['adamw', 'lars'] as const) {
   // LARS runs with gradient checkpointing: the residual block is recomputed in the backward pass.
   test(`GPU: parameters after one ${kind} step equal PyTorch${kind === 'lars' ? ' (checkpointed)' : ''}`, async () => {
     const ex = await step(kind, false, kind === 'lars');
-    for (const [name, want] of Object.entries(c[kind].params_after)) assertClose(await ex.read(graphName(name)), want, TOL, `${kind} ${name}`);
+    await assertUpdates(c, c[kind].params_after, (name) => ex.read(name), UPDATE_TOL, kind);
     for (const [name, want] of Object.entries(c.bn_running_after_forward)) assertClose(await ex.read(graphName(name)), want, TOL, name);
     ex.destroy();
   });

@@ -9,7 +9,7 @@ import type { Graph } from '../../src/ir/graph.js';
 import { runNode } from '../../src/ir/evaluate.js';
 import { numel, SOFTWARE_TARGET, type StepScalars } from '../../src/kernels/op.js';
 import { assertClose } from '../helpers/numeric.js';
-import { e2e, e2eFeeds, e2eSpec, graphName } from './e2e-case.js';
+import { e2e, e2eFeeds, e2eOptimizers, e2eSpec, graphName } from './e2e-case.js';
 import { optimizerFor, stepScalars } from '../../src/ir/optimizer.js';
 import { loadSpecFile } from '../../src/spec/index.js';
 
@@ -32,7 +32,7 @@ function replay(g: Graph, kg: KernelGraph, feeds: Record<string, number[]>, step
 for (const checkpoint of [false, true]) {
 test(`the planned buffers hold every tensor long enough: the replayed step equals PyTorch${checkpoint ? ' (checkpointed)' : ''}`, () => {
   const c = e2e();
-  const spec = e2eSpec(c, { type: 'sgd', lr: c.sgd.lr, momentum: c.sgd.momentum, weight_decay: c.sgd.weight_decay });
+  const spec = e2eSpec(c, e2eOptimizers(c).sgd);
   spec.encoder.checkpoint = checkpoint;
   const { lowered, kernels } = compile(spec, { target: SOFTWARE_TARGET, batch: c.n, keepGrads: true });
   const out = replay(lowered, kernels, e2eFeeds(c), stepScalars(spec.optimizer, 1, c.sgd.lr));

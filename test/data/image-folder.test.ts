@@ -68,4 +68,26 @@ test('a folder with train/ and test/ sub-folders serves each split', () => {
   assert.equal(Array.from(openDataset(data, 'test').images), [30, 30, 30, 30, 40, 40, 40, 40]);
 });
 
+// Before, a folder without train/ and test/ served all its images as both splits: kNN found each
+// query in its own memory bank. The splits must be disjoint, cover the folder, hold out 20% of
+// each class (so a class is never missing from the test side) and be the same on every opening.
+test('a folder without train/ and test/ is carved into a seeded, class-stratified held-out split', () => {
+  const root = tempDir('carve');
+  const png = (v: number) => encodePng({ width: 2, height: 2, data: new Uint8Array(4).fill(v), channels: 1 });
+  for (let i = 0; i < 10; i++) writeFile(join(root, 'a', `${i}.png`), png(i));
+  for (let i = 0; i < 5; i++) writeFile(join(root, 'b', `${i}.png`), png(100 + i));
+  writeFile(join(root, 'c', 'only.png'), png(200));
+  const data = { source: 'image-folder' as const, path: root, split: 'train' as const, image_size: 2, channels: 1 as const };
+  const pixels = (ds: ReturnType<typeof openDataset>) => Array.from({ length: ds.count }, (_, i) => ds.images[i * 4]);
+  const train = openDataset(data);
+  const held = openDataset(data, 'test');
+  assert.equal(train.heldOut, { train: 13, test: 3 });
+  assert.equal(held.heldOut, train.heldOut);
+  assert.equal(Array.from(held.labels!).sort(), [0, 0, 1], 'two of class a, one of b, none of the single image of c');
+  const all = [...pixels(train), ...pixels(held)].sort((x, y) => x - y);
+  assert.equal(all, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 100, 101, 102, 103, 104, 200], 'disjoint, and together the whole folder');
+  assert.equal(pixels(openDataset(data, 'test')), pixels(held), 'the same images every time');
+  assert.ok(pixels(train).includes(200), 'a class of one image stays in training');
+});
+
 test.run();

@@ -1,9 +1,10 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CheckpointError, readCheckpoint, writeCheckpoint, writeTemporary, type Checkpoint } from '../../src/train/checkpoint.js';
+import { CheckpointError, readCheckpoint, readLatestCheckpoint, writeCheckpoint, writeTemporary, type Checkpoint } from '../../src/train/checkpoint.js';
+import { writeAll } from '../../src/train/run-folder.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'simclr-ckpt-'));
 
@@ -90,7 +91,7 @@ test('corrupted header or data gives a clear error', () => {
 
 test('a missing checkpoint names the file', () => {
   const path = join(dir, 'none.safetensors');
-  assert.throws(() => readCheckpoint(path), (err: Error) => err instanceof CheckpointError && err.message.startsWith(`${path}: cannot read the checkpoint (ENOENT)`));
+  assert.throws(() => readCheckpoint(path), (err: Error) => err instanceof CheckpointError && err.message.startsWith(`${path}: error E0509: cannot read the checkpoint (ENOENT)`));
 });
 
 test('a write interrupted before the rename leaves the previous checkpoint intact', () => {
@@ -118,6 +119,35 @@ test('a write that fails part way leaves the previous checkpoint and no temporar
   assert.throws(() => writeCheckpoint(path, broken), /shape \[5\] holds 5 values but its data has 3/);
   assert.is(readCheckpoint(path).metadata.step, '3');
   assert.equal(readdirSync(folder), ['latest.safetensors']);
+});
+
+test('with a previous path the replaced checkpoint is kept beside the latest, and read when the latest is damaged', () => {
+  const folder = mkdtempSync(join(tmpdir(), 'simclr-ckpt-prev-'));
+  const path = join(folder, 'latest.safetensors');
+  const previous = join(folder, 'previous.safetensors');
+  writeCheckpoint(path, sample(8), previous);
+  writeCheckpoint(path, sample(16), previous);
+  assert.is(readCheckpoint(previous).metadata.step, '8');
+  const warnings: string[] = [];
+  assert.is(readLatestCheckpoint(path, previous, (w) => warnings.push(w)).checkpoint.metadata.step, '16');
+  assert.equal(warnings, []);
+  const bytes = readFileSync(path);
+  writeFileSync(path, bytes.subarray(0, bytes.length - 7));
+  const read = readLatestCheckpoint(path, previous, (w) => warnings.push(w));
+  assert.equal([read.path, read.checkpoint.metadata.step], [previous, '8']);
+  assert.match(warnings.join(''), /E0509.*continuing from the previous checkpoint/);
+  // With both damaged, the latest's own error stands.
+  writeFileSync(previous, 'x');
+  assert.throws(() => readLatestCheckpoint(path, previous, () => {}), (err: Error) => err instanceof CheckpointError && err.message.startsWith(`${path}: error E0509`));
+});
+
+test('a write the disk refuses is a coded error naming the file, not a short file', () => {
+  const fd = openSync('/dev/full', 'w');
+  try {
+    assert.throws(() => writeAll(fd, new Uint8Array(64), 'run/checkpoint.safetensors'), /^run\/checkpoint\.safetensors: error E0507: writing failed after 0 of 64 bytes \(ENOSPC\)/);
+  } finally {
+    closeSync(fd);
+  }
 });
 
 test.run();

@@ -32,7 +32,7 @@ test('a torn last line is skipped; a torn line in the middle is an error with it
   appendFileSync(path, '{"step": 1, "lo');
   assert.equal(readMetrics(path), [{ step: 0 }]);
   appendFileSync(path, '\n{"step": 2}\n');
-  assert.throws(() => readMetrics(path), /c\.jsonl:2: not a JSON line/);
+  assert.throws(() => readMetrics(path), /c\.jsonl:2: error E0506: not a JSON line/);
 });
 
 test.run();

@@ -3,14 +3,14 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { decode } from 'fast-png';
+import { decode, encode as encodePng } from 'fast-png';
 import { loadSpecFile, type ResolvedSpec } from '../../src/spec/index.js';
 import { readMetrics } from '../../src/train/metrics.js';
 import { DivergedError, train } from '../../src/train/trainer.js';
-import { CheckpointError, readCheckpoint } from '../../src/train/checkpoint.js';
+import { CheckpointError, readCheckpoint, writeCheckpoint } from '../../src/train/checkpoint.js';
 
 const SPEC = 'test/fixtures/tiny-run.simclr';
 const quiet = { write: () => true };
@@ -20,6 +20,12 @@ function spec(...set: string[]): ResolvedSpec {
   const loaded = loadSpecFile(SPEC, { set });
   assert.ok(loaded.spec, loaded.diagnostics.map((d) => d.message).join('\n'));
   return loaded.spec!;
+}
+
+/** A progress stream that keeps what it was told. */
+function capture() {
+  let text = '';
+  return { write: (chunk: string) => ((text += chunk), true), text: () => text };
 }
 
 const losses = (dir: string) => readMetrics(join(dir, 'metrics.jsonl')).filter((r) => 'loss' in r).map((r) => Number(r.loss));
@@ -68,10 +74,13 @@ test('eval re-evaluates a finished run with overrides', () => {
   assert.ok(existsSync(join(full.dir, 'eval.json')));
 });
 
-test('stopping and resuming gives the same losses as the uninterrupted run', async () => {
+// The fixture warms up for 6 steps, then decays by a cosine: a resume at step 10 that restarted the
+// schedule or the optimizer's step count (AdamW's bias corrections) changes every later loss, and
+// one that lost weights or state the losses miss changes the final evaluation, compared here too.
+test('stopping and resuming gives the same losses and final evaluation as the uninterrupted run', async () => {
   assert.ok(full, 'needs the first test');
   const dir = tmp();
-  const stopped = await train(spec(), { out: dir, stopAfter: 10, out_stream: quiet, jsonOut: quiet });
+  const stopped = await train(spec('eval.knn.every=2'), { out: dir, stopAfter: 10, out_stream: quiet, jsonOut: quiet });
   assert.is(stopped.status, 'stopped');
   assert.is(stopped.steps, 10);
   const resumed = await train(undefined, { resume: dir, out_stream: quiet, jsonOut: quiet });
@@ -79,6 +88,99 @@ test('stopping and resuming gives the same losses as the uninterrupted run', asy
   const l = losses(dir);
   assert.is(l.length, 24);
   l.forEach((x, i) => assert.ok(Math.abs(x - full!.losses[i]) <= 1e-6 * Math.abs(x), `step ${i + 1}: ${x} vs ${full!.losses[i]}`));
+  const want = JSON.parse(readFileSync(join(full.dir, 'summary.json'), 'utf8'));
+  assert.equal(resumed.trained, want.trained, 'final evaluation of the trained encoder');
+  assert.equal(resumed.random_init, want.random_init, 'final evaluation at random init');
+});
+
+test('a run killed during its final evaluation resumes to evaluate, keeping its training figures', async () => {
+  assert.ok(full, 'needs the first test');
+  const dir = tmp();
+  for (const file of ['spec.json', 'checkpoint.safetensors', 'init.safetensors', 'metrics.jsonl']) copyFileSync(join(full.dir, file), join(dir, file));
+  // What the killed run left: every step logged, the final checkpoint, no final evaluation record.
+  const kept = readMetrics(join(dir, 'metrics.jsonl')).filter((r) => 'loss' in r);
+  writeFileSync(join(dir, 'metrics.jsonl'), kept.map((r) => `${JSON.stringify(r)}\n`).join(''));
+  const said = capture();
+  const resumed = await train(undefined, { resume: dir, out_stream: said, jsonOut: quiet });
+  const want = JSON.parse(readFileSync(join(full.dir, 'summary.json'), 'utf8'));
+  assert.is(resumed.status, 'finished');
+  assert.is(resumed.final_loss, want.final_loss);
+  assert.is(resumed.images_per_s, Math.round(Number(kept[kept.length - 1].images_per_s) * 10) / 10);
+  assert.ok(resumed.images_per_s > 0);
+  assert.equal(resumed.trained, want.trained);
+  assert.match(said.text(), /training done \(24 steps\), evaluating/);
+  assert.not.match(said.text(), /steps 25/);
+});
+
+test('a corrupted latest checkpoint falls back to the previous one, with a warning, and the run ends the same', async () => {
+  assert.ok(full, 'needs the first test');
+  const dir = tmp();
+  // Checkpoints every 8 steps: after a stop at 20 the latest is step 20's and the previous step 16's.
+  await train(spec('eval.knn.every=2'), { out: dir, stopAfter: 20, out_stream: quiet, jsonOut: quiet });
+  const path = join(dir, 'checkpoint.safetensors');
+  assert.is(readCheckpoint(join(dir, 'checkpoint.previous.safetensors')).metadata.step, '16');
+  const bytes = readFileSync(path);
+  bytes[bytes.length - 5] ^= 0xff;
+  writeFileSync(path, bytes);
+  const said = capture();
+  const resumed = await train(undefined, { resume: dir, out_stream: said, jsonOut: quiet });
+  assert.match(said.text(), /warning: .*checkpoint\.safetensors: error E0509: .*checksum.*continuing from the previous checkpoint .*checkpoint\.previous\.safetensors \(step 16\)/);
+  assert.is(resumed.status, 'finished');
+  const l = losses(dir);
+  assert.is(l.length, 24);
+  l.forEach((x, i) => assert.ok(Math.abs(x - full!.losses[i]) <= 1e-6 * Math.abs(x), `step ${i + 1}: ${x} vs ${full!.losses[i]}`));
+});
+
+test('a checkpoint without a tensor the network needs is an error naming the file and the tensor, on resume and in eval', async () => {
+  assert.ok(full, 'needs the first test');
+  const dir = tmp();
+  for (const file of ['spec.json', 'init.safetensors', 'metrics.jsonl']) copyFileSync(join(full.dir, file), join(dir, file));
+  const checkpoint = readCheckpoint(join(full.dir, 'checkpoint.safetensors'));
+  const name = 'encoder.layers.3.weight';
+  assert.ok(checkpoint.tensors[name], `the fixture's network has ${name}`);
+  checkpoint.tensors['encoder.layers.9.weight'] = checkpoint.tensors[name];
+  delete checkpoint.tensors[name];
+  const path = join(dir, 'checkpoint.safetensors');
+  writeCheckpoint(path, checkpoint);
+  try {
+    await train(undefined, { resume: dir, out_stream: quiet, jsonOut: quiet });
+    assert.unreachable('should throw');
+  } catch (err) {
+    assert.instance(err, CheckpointError);
+    assert.match((err as Error).message, `${path}: error E0502: has no tensor ${name}`);
+  }
+  const run = spawnSync(process.execPath, ['bin/simclr-compile.js', 'eval', dir], { encoding: 'utf8' });
+  assert.is(run.status, 1);
+  assert.match(run.stderr, `${path}: error E0502: has no tensor ${name}`);
+});
+
+test('a broken file of a run folder is a coded error naming it, never a crash inside the trainer', async () => {
+  assert.ok(full, 'needs the first test');
+  const dir = tmp();
+  for (const file of ['spec.json', 'checkpoint.safetensors', 'init.safetensors', 'metrics.jsonl']) copyFileSync(join(full.dir, file), join(dir, file));
+  const specPath = join(dir, 'spec.json');
+  const good = JSON.parse(readFileSync(specPath, 'utf8'));
+  const resume = () => spawnSync(process.execPath, ['bin/simclr-compile.js', 'run', '--resume', dir], { encoding: 'utf8' });
+  for (const [broken, message] of [
+    ['{"name": "tiny", "da', /spec\.json: error E0508: not JSON/],
+    [JSON.stringify({ ...good, train: undefined }), /spec\.json: error E0508: not a resolved spec: train is missing/],
+    [JSON.stringify({ ...good, optimizer: { ...good.optimizer, lr: 'fast' } }), /spec\.json: error E0508: not a valid resolved spec/],
+  ] as const) {
+    writeFileSync(specPath, broken);
+    const run = resume();
+    assert.is(run.status, 1, run.stderr);
+    assert.match(run.stderr, message);
+    assert.not.match(run.stderr, /Cannot read properties|internal error/);
+  }
+  writeFileSync(specPath, JSON.stringify(good));
+  const metricsPath = join(dir, 'metrics.jsonl');
+  writeFileSync(metricsPath, `${readFileSync(metricsPath, 'utf8')}[1, 2]\n{"step": 3}\n`);
+  const run = resume();
+  assert.is(run.status, 1, run.stderr);
+  assert.match(run.stderr, /metrics\.jsonl:\d+: error E0506: not a metrics record/);
+  const empty = tmp();
+  const none = spawnSync(process.execPath, ['bin/simclr-compile.js', 'run', '--resume', empty], { encoding: 'utf8' });
+  assert.match(none.stderr, `${empty}: error E0501: not a run folder`);
 });
 
 test('resuming from a corrupted checkpoint is a clear error naming the file', async () => {
@@ -112,6 +214,28 @@ test('a diverging loss stops the run at its step and keeps the last good checkpo
     assert.ok(Number(kept.metadata.step) < step && Number(kept.metadata.step) >= step - 2, `kept checkpoint of step ${kept.metadata.step}, diverged at ${step}`);
     for (const [name, t] of Object.entries(kept.tensors)) assert.ok(t.data.every(Number.isFinite), `${name} is finite`);
   }
+});
+
+// An image folder without train/ and test/ used to serve its images as both splits, silently; and
+// pre-training on the test split went unremarked. Both are said at the start, the split in summary.json.
+test('a run over an image folder without splits says its held-out split; pre-training on the test split warns', async () => {
+  const folder = tmp();
+  for (const [c, cls] of ['a', 'b'].entries()) {
+    for (let i = 0; i < 10; i++) {
+      const data = Uint8Array.from({ length: 144 }, (_, p) => ((p % 12) * 20 * (c + 1) + i * 7) & 255);
+      mkdirSync(join(folder, cls), { recursive: true });
+      writeFileSync(join(folder, cls, `${i}.png`), encodePng({ width: 12, height: 12, data, channels: 1 }));
+    }
+  }
+  const dir = tmp();
+  const said = capture();
+  const s = spec('data.source=image-folder', `data.path=${JSON.stringify(folder)}`, 'data.split=test', 'train.batch_size=4', 'train.epochs=1', 'eval.linear=false');
+  const result = await train(s, { out: dir, out_stream: said, jsonOut: quiet });
+  assert.match(said.text(), /warning: data\.split is test: pre-training on the evaluation images/);
+  assert.match(said.text(), /has no train\/ and test\/ sub-folders: 4 of its 20 images \(20% of each class, seeded\) are held out for evaluation, 16 train/);
+  const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'));
+  assert.equal(summary.held_out, { train: 16, test: 4 });
+  assert.equal([result.trained?.train_count, result.trained?.test_count], [16, 4], 'the kNN bank and its queries share no image');
 });
 
 test('the CLI runs a spec with --set overrides and prints the summary as JSON', () => {

@@ -3,7 +3,9 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { runtime } from '../../gpu/runtime.js';
-import { readCheckpoint } from '../../train/checkpoint.js';
+import { buildPhase } from '../../ir/phase.js';
+import { featuresPhase } from '../../ir/phases.js';
+import { checkTensors, readCheckpoint } from '../../train/checkpoint.js';
 import { FILES, readRunSpec, writeJson } from '../../train/run-folder.js';
 import { evaluateRun, tensorsOf } from '../../train/trainer.js';
 import { formatSpec, hasErrors, loadSpecText, formatDiagnostic } from '../../spec/index.js';
@@ -29,8 +31,14 @@ export function registerEval(program: Command): void {
       spec = loaded.spec;
     }
     const rt = await runtime();
-    const weights = tensorsOf(readCheckpoint(join(dir, FILES.checkpoint)).tensors);
-    const initial = tensorsOf(readCheckpoint(join(dir, FILES.init)).tensors);
+    // The encoder's inference network names what each checkpoint must hold.
+    const { graph } = buildPhase(featuresPhase(spec, 1));
+    const [weights, initial] = [FILES.checkpoint, FILES.init].map((file) => {
+      const path = join(dir, file);
+      const checkpoint = readCheckpoint(path);
+      checkTensors(path, checkpoint, graph);
+      return tensorsOf(checkpoint.tensors);
+    });
     const { trained, baseline } = await evaluateRun(rt, spec, weights, initial, (t) => console.error(t));
     const result = { run_dir: dir, trained, random_init: baseline };
     writeJson(join(dir, 'eval.json'), result);
