@@ -26,6 +26,9 @@ export const CODES = {
   E0306: { severity: 'error', title: 'a [min, max] range with min > max' },
   E0307: { severity: 'error', title: 'encoder in_channels differs from data.channels' },
   E0308: { severity: 'error', title: "finetune.from_layer beyond the projector's layers" },
+  // E04xx: running across processes (src/dist/), raised when a run starts, not by the spec checks.
+  E0401: { severity: 'error', title: 'MPI unusable: the addon is not built or Open MPI is missing (`npm run setup`)' },
+  E0402: { severity: 'error', title: 'mpirun not found (`npm run setup` installs Open MPI)' },
 } as const satisfies Record<string, { severity: 'error' | 'warning'; title: string }>;
 
 export type Code = keyof typeof CODES;

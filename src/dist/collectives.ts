@@ -1,0 +1,69 @@
+// The collectives a data-parallel run needs, behind one interface: a single process needs no MPI
+// (and never loads the addon); a process started by mpirun talks to its peers through Open MPI.
+//
+// Every call is synchronous: it returns when the collective has completed on this process, with the
+// JavaScript thread blocked meanwhile. A step waits for its gradients before the update anyway.
+
+/**
+ * One process's view of the job.
+ *
+ * Which GPU a process uses: each process opens exactly one WebGPU adapter (src/gpu/device.ts asks
+ * Dawn for the one adapter it prefers), so on a host with several GPUs each process must be made to
+ * see only its own. `localRank` (the process's index among those on its host, 0-based) is the index to
+ * restrict to. Dawn's `create()` of npm `webgpu` accepts `adapter=<name>`, a match on the adapter's
+ * name (`adapter=llvm` selects `llvmpipe (LLVM 15.0.6, 256 bits)`), and no index: identical GPUs share
+ * a name, so Dawn cannot tell them apart. The restriction is therefore the driver's or the container's:
+ * one GPU per pod under Kubernetes (the NVIDIA device plugin exposes only the allocated device), or on
+ * a bare host a per-rank visibility variable set from OMPI_COMM_WORLD_LOCAL_RANK before the process
+ * starts (README, "Running on several processes").
+ */
+export interface Collectives {
+  readonly rank: number;
+  readonly size: number;
+  readonly localRank: number;
+  barrier(): void;
+  /** Overwrites `data` on every process with root's bytes (f32 tensors and raw bytes alike). */
+  broadcast(data: ArrayBufferView, root?: number): void;
+  /** In place: every process ends with the element-wise sum over all processes. */
+  allReduceSum(data: Float32Array): void;
+  /** Every process's `local`, concatenated in rank order (size × local.length elements). */
+  allGather(local: Float32Array): Float32Array;
+  /** This process's block (full.length / size elements) of the element-wise sum of every `full`. */
+  reduceScatterSum(full: Float32Array): Float32Array;
+  /** Ends every process of the job with `code`. */
+  abort(code: number): never;
+  finalize(): void;
+}
+
+/** Set by mpirun (Open MPI's own variable) or by any PMIx launcher it uses underneath. */
+export function launchedUnderMpi(env: NodeJS.ProcessEnv = process.env): boolean {
+  return env.OMPI_COMM_WORLD_SIZE !== undefined || env.PMIX_RANK !== undefined;
+}
+
+export class SingleProcess implements Collectives {
+  readonly rank = 0;
+  readonly size = 1;
+  readonly localRank = 0;
+  barrier(): void {}
+  broadcast(_data: ArrayBufferView, root = 0): void {
+    if (root !== 0) throw new Error(`broadcast root ${root} outside 0..0`);
+  }
+  allReduceSum(_data: Float32Array): void {}
+  allGather(local: Float32Array): Float32Array {
+    return local.slice();
+  }
+  reduceScatterSum(full: Float32Array): Float32Array {
+    return full.slice();
+  }
+  abort(code: number): never {
+    process.exit(code);
+  }
+  finalize(): void {}
+}
+
+/** The collectives of this process: MPI's when mpirun started it, else a job of one. */
+export async function openCollectives(env: NodeJS.ProcessEnv = process.env): Promise<Collectives> {
+  if (!launchedUnderMpi(env)) return new SingleProcess();
+  const { MpiCollectives } = await import('./mpi.js');
+  return MpiCollectives.open();
+}
