@@ -7,15 +7,16 @@
 /**
  * One process's view of the job.
  *
- * Which GPU a process uses: each process opens exactly one WebGPU adapter (src/gpu/device.ts asks
- * Dawn for the one adapter it prefers), so on a host with several GPUs each process must be made to
- * see only its own. `localRank` (the process's index among those on its host, 0-based) is the index to
- * restrict to. Dawn's `create()` of npm `webgpu` accepts `adapter=<name>`, a match on the adapter's
- * name (`adapter=llvm` selects `llvmpipe (LLVM 15.0.6, 256 bits)`), and no index: identical GPUs share
- * a name, so Dawn cannot tell them apart. The restriction is therefore the driver's or the container's:
- * one GPU per pod under Kubernetes (the NVIDIA device plugin exposes only the allocated device), or on
- * a bare host a per-rank visibility variable set from OMPI_COMM_WORLD_LOCAL_RANK before the process
- * starts (README, "Running on several processes").
+ * Which GPU a process uses: each process opens exactly one WebGPU adapter (src/gpu/device.ts takes
+ * the one Dawn prefers), so on a host with several GPUs each process must see only its own, the one
+ * at its `localRank` (its 0-based index among the job's processes on that host). What npm `webgpu`
+ * 0.6 offers: `create()` takes `adapter=<name>`, matched against the adapter's name (`adapter=llvm`
+ * selects "llvmpipe (LLVM 15.0.6, 256 bits)"; an unknown name lists the adapters), `backend=` and
+ * Dawn toggles, but no index, so identical GPUs, which share a name, cannot be told apart there.
+ * CUDA_VISIBLE_DEVICES restricts CUDA, not the Vulkan driver Dawn uses on Linux. The restriction is
+ * therefore the container's: one GPU per container (the Kubernetes NVIDIA device plugin, or
+ * NVIDIA_VISIBLE_DEVICES=$OMPI_COMM_WORLD_LOCAL_RANK under the NVIDIA container runtime) exposes
+ * only that GPU's device nodes, so the process's only adapter is its GPU. README, "Several processes".
  */
 export interface Collectives {
   readonly rank: number;
