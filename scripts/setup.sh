@@ -56,6 +56,6 @@ fi
 nodedir="$(npm config get nodedir 2>/dev/null || true)"
 case "$nodedir" in "" | undefined | null) nodedir="" ;; esac
 [ -n "$nodedir" ] || [ ! -e /usr/include/node/node_api.h ] || nodedir=/usr
-npx --no-install node-gyp rebuild -C native/mpi ${nodedir:+--nodedir="$nodedir"} --loglevel=error
+npx --no-install node-gyp rebuild -C native/mpi ${nodedir:+--nodedir="$nodedir"} --loglevel=error >/dev/null
 
 doctor
