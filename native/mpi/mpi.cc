@@ -54,8 +54,8 @@ bool GetFloats(Napi::Env env, const Napi::Value& value, const char* name, float*
 // Node loads addons with RTLD_LOCAL, so libmpi's symbols are invisible to the plugins Open MPI
 // dlopens during MPI_Init (mca_*.so); builds whose plugins do not name libmpi as a dependency then
 // fail on undefined symbols. Debian's 4.1.4 links every plugin against libmpi and starts without
-// this, but Open MPI's own default build does not: promoting the already loaded libmpi to
-// RTLD_GLOBAL before MPI_Init makes the addon independent of how its Open MPI was built.
+// this (checked); promoting the already loaded libmpi to RTLD_GLOBAL before MPI_Init keeps the
+// addon working on builds that do not.
 bool PromoteLibmpi(Napi::Env env) {
   const char* name = "libmpi.so.40";
   if (dlopen(name, RTLD_NOW | RTLD_GLOBAL | RTLD_NOLOAD) || dlopen(name, RTLD_NOW | RTLD_GLOBAL)) return true;
