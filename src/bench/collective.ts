@@ -39,9 +39,10 @@ async function measureRanks(c: Collectives, options: BenchOptions, emit: (row: C
     const calls = Math.max(1, Math.floor(BYTES_PER_SAMPLE / bytes));
     const summed = new Float32Array(floats).fill(c.rank + 1);
     const local = new Float32Array(floats / p).fill(c.rank);
+    const gathered = new Float32Array(floats);
     const ops: [CollectiveRow['op'], () => void, number][] = [
       ['all_reduce', () => c.allReduceSum(summed), (2 * (p - 1)) / p],
-      ['all_gather', () => void c.allGather(local), (p - 1) / p],
+      ['all_gather', () => void c.allGather(local, gathered), (p - 1) / p],
     ];
     for (const [op, once, linkShare] of ops) {
       const t = await measure(

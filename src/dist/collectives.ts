@@ -27,10 +27,13 @@ export interface Collectives {
   broadcast(data: ArrayBufferView, root?: number): void;
   /** In place: every process ends with the element-wise sum over all processes. */
   allReduceSum(data: Float32Array): void;
-  /** Every process's `local`, concatenated in rank order (size × local.length elements). */
-  allGather(local: Float32Array): Float32Array;
+  /**
+   * Every process's `local`, concatenated in rank order (size × local.length elements), into `out`
+   * when given: a training step reuses one buffer instead of allocating one per call.
+   */
+  allGather(local: Float32Array, out?: Float32Array): Float32Array;
   /** This process's block (full.length / size elements) of the element-wise sum of every `full`. */
-  reduceScatterSum(full: Float32Array): Float32Array;
+  reduceScatterSum(full: Float32Array, out?: Float32Array): Float32Array;
   /** Ends every process of the job with `code`. */
   abort(code: number): never;
   finalize(): void;
@@ -50,11 +53,13 @@ export class SingleProcess implements Collectives {
     if (root !== 0) throw new Error(`broadcast root ${root} outside 0..0`);
   }
   allReduceSum(_data: Float32Array): void {}
-  allGather(local: Float32Array): Float32Array {
-    return local.slice();
+  allGather(local: Float32Array, out = new Float32Array(local.length)): Float32Array {
+    out.set(local);
+    return out;
   }
-  reduceScatterSum(full: Float32Array): Float32Array {
-    return full.slice();
+  reduceScatterSum(full: Float32Array, out = new Float32Array(full.length)): Float32Array {
+    out.set(full);
+    return out;
   }
   abort(code: number): never {
     process.exit(code);

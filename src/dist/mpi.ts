@@ -71,14 +71,13 @@ export class MpiCollectives implements Collectives {
   allReduceSum(data: Float32Array): void {
     this.mpi.allReduceSum(data);
   }
-  allGather(local: Float32Array): Float32Array {
-    const out = new Float32Array(local.length * this.size);
+  allGather(local: Float32Array, out = new Float32Array(local.length * this.size)): Float32Array {
     this.mpi.allGather(local, out);
     return out;
   }
-  reduceScatterSum(full: Float32Array): Float32Array {
+  reduceScatterSum(full: Float32Array, out?: Float32Array): Float32Array {
     if (full.length % this.size) throw new Error(`reduceScatterSum: ${full.length} elements do not split over ${this.size} processes`);
-    const out = new Float32Array(full.length / this.size);
+    out ??= new Float32Array(full.length / this.size);
     this.mpi.reduceScatterSum(full, out);
     return out;
   }

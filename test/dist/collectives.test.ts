@@ -43,6 +43,7 @@ for (const np of [2, 3]) {
       assert.equal(row.allGather, allGather, `rank ${r} all-gather`);
       const scatter = [0, 1].map((k) => ranks.reduce((s, p) => s + p * 100 + r * 2 + k, 0));
       assert.equal(row.reduceScatter, scatter, `rank ${r} reduce-scatter`);
+      assert.ok(row.intoGiven, `rank ${r}: all-gather and reduce-scatter wrote into the buffers given`);
     }
   });
 }

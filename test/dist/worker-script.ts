@@ -23,8 +23,10 @@ function collectives(c: Collectives): void {
   c.allReduceSum(big);
   let bigTotal = 0;
   for (const v of big) bigTotal += v;
-  const gathered = c.allGather(Float32Array.from({ length: 3 }, (_, i) => rank * 10 + i));
-  const scattered = c.reduceScatterSum(Float32Array.from({ length: 2 * size }, (_, j) => rank * 100 + j));
+  const into = new Float32Array(3 * size);
+  const gathered = c.allGather(Float32Array.from({ length: 3 }, (_, i) => rank * 10 + i), into);
+  const scatteredInto = new Float32Array(2);
+  const scattered = c.reduceScatterSum(Float32Array.from({ length: 2 * size }, (_, j) => rank * 100 + j), scatteredInto);
   c.barrier();
   say({
     rank,
@@ -36,6 +38,7 @@ function collectives(c: Collectives): void {
     big: { head: big[0], at12345: big[12345], tail: big[big.length - 1], total: bigTotal },
     allGather: [...gathered],
     reduceScatter: [...scattered],
+    intoGiven: gathered === into && scattered === scatteredInto,
   });
 }
 
