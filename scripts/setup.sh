@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Set-up for a fresh Debian 12 machine (Node and npm present): npm dependencies, the build, and —
 # when Dawn finds no WebGPU adapter — Mesa lavapipe 25.x from bookworm-backports (bookworm's own
-# Mesa 22.3 is rejected by Dawn). Also the Fashion-MNIST data package, and Debian's chromium for the
-# report's browser test. Safe to run again.
+# Mesa 22.3 is rejected by Dawn). Also the Fashion-MNIST data package, Debian's chromium for the
+# report's browser test, and Open MPI with the project's addon over it (native/mpi/). Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -46,5 +46,23 @@ fi
 if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null; then
   apt_install chromium
 fi
+
+# Open MPI, for runs on several processes (a single process needs none), and the addon over it.
+# mpirun comes from openmpi-bin, mpicc and mpi.h from libopenmpi-dev; the addon is rebuilt every
+# time, so an upgraded libmpi is never paired with a stale build.
+if ! command -v mpirun >/dev/null || ! command -v mpicc >/dev/null ||
+  [ ! -e "$(mpicc --showme:incdirs 2>/dev/null | cut -d' ' -f1)/mpi.h" ]; then
+  echo "setup: installing Open MPI (openmpi-bin, libopenmpi-dev)"
+  if ! command -v apt-get >/dev/null; then
+    echo "setup: not a Debian system: install Open MPI 4.1 (mpirun, mpicc, mpi.h) by hand, then run setup again" >&2
+    exit 1
+  fi
+  apt_install openmpi-bin libopenmpi-dev
+fi
+# Node's own headers, never a download: npm's configured nodedir, else Debian's nodejs headers.
+nodedir="$(npm config get nodedir 2>/dev/null || true)"
+case "$nodedir" in "" | undefined | null) nodedir="" ;; esac
+[ -n "$nodedir" ] || [ ! -e /usr/include/node/node_api.h ] || nodedir=/usr
+npx --no-install node-gyp rebuild -C native/mpi ${nodedir:+--nodedir="$nodedir"} --loglevel=error >/dev/null
 
 doctor

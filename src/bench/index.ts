@@ -5,6 +5,7 @@ import { kernelsSuite } from './kernels.js';
 import { infonceSuite } from './infonce.js';
 import { augmentSuite } from './augment.js';
 import { trainSuite } from './train.js';
+import { collectiveSuite } from './collective.js';
 
 export const suites: BenchSuite[] = [];
 suites.push(kernelsSuite);
@@ -12,3 +13,4 @@ suites.push(infonceSuite);
 suites.push(augmentSuite);
 suites.push(trainSuite);
 suites.push(lspSuite);
+suites.push(collectiveSuite);

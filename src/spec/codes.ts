@@ -35,6 +35,8 @@ export const CODES = {
   E0403: { severity: 'error', title: 'the data cannot be read or does not fit the spec' },
   E0404: { severity: 'error', title: "a step's buffers exceed the adapter's limits" },
   E0405: { severity: 'error', title: 'the WebGPU device reported an error' },
+  E0406: { severity: 'error', title: 'MPI unusable: the addon is not built or Open MPI is missing (`npm run setup`)' },
+  E0407: { severity: 'error', title: 'mpirun not found (`npm run setup` installs Open MPI)' },
   E0501: { severity: 'error', title: 'run folder lacks a file or holds a broken one' },
   E0502: { severity: 'error', title: 'checkpoint lacks a tensor the encoder needs, or has the wrong shape' },
   E0503: { severity: 'error', title: 'output file kind not supported' },

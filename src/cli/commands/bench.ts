@@ -5,7 +5,7 @@ export function registerBench(program: Command): void {
   program
     .command('bench')
     .description('measure speed and memory; one JSON object per line with --json')
-    .argument('<suite>', 'kernels, infonce, augment or train')
+    .argument('<suite>', 'kernels, infonce, augment, train, lsp or collective')
     .option('--json', 'JSON lines only (otherwise a table follows them)')
     .option('--repeats <n>', 'timed runs per measurement (the median is reported)', '5')
     .option('--quick', 'small shapes only, for a fast look')
