@@ -50,6 +50,8 @@ export interface Node {
    * inputs[input]) as its input `input`. Mask inputs come after the op's own inputs.
    */
   prologue?: { input: number; mask: number }[];
+  /** Which chunk of images a chunked step's node computes for (src/ir/chunk.ts). */
+  chunk?: number;
 }
 
 /** A shape rule's rejection, carrying the spec path of the layer it came from. */

@@ -6,6 +6,7 @@ import type { Attrs, DType, Shape } from '../kernels/op.js';
 import { appendBackward } from './autodiff.js';
 import { Builder, type NetworkSpec } from './build.js';
 import { checkpointSegments } from './checkpoint.js';
+import { buildChunkedForward, isChunked, recomputeChunks } from './chunk.js';
 import { Graph, pruned, type Stage, type Tensor } from './graph.js';
 import { getLoss } from './losses/index.js';
 import { appendUpdate, type OptimizerSpec } from './optimizer.js';
@@ -32,6 +33,12 @@ export interface PhaseSpec {
   checkpoint?: boolean;
   /** Keep each trained parameter's gradient as an output `grad:NAME` (for checks; costs memory). */
   keepGrads?: boolean;
+  /**
+   * Images per chunk of a training step over stacked views (src/ir/chunk.ts); absent or at least
+   * the batch: the step runs in one pass. A chunked step recomputes chunks instead of checkpointing
+   * layers: its backward already holds one chunk's activations at a time.
+   */
+  chunk?: number;
 }
 
 export interface PhaseGraph {
@@ -70,12 +77,14 @@ export function buildForward(p: PhaseSpec): PhaseGraph {
 
 /** The phase's whole program: forward → loss → backward → update (or the inference pass alone). */
 export function buildPhase(p: PhaseSpec): PhaseGraph {
-  const built = buildForward(p);
+  const chunked = isChunked(p);
+  const built = chunked ? buildChunkedForward(p) : buildForward(p);
   const { graph: g, loss, trained } = built;
   if (!loss) return { ...built, graph: pruned(g) };
   if (!p.optimizer) throw new Error(`phase ${p.name}: a loss needs an optimizer`);
   const grads = appendBackward(g, loss, trained);
   if (p.keepGrads) for (const t of trained) g.outputs.set(`grad:${t.name}`, grads.get(t.id)!.id);
   appendUpdate(g, trained, grads, p.optimizer);
-  return { ...built, graph: pruned(p.checkpoint ? checkpointSegments(g, 'encoder.layers') : g) };
+  const rewritten = chunked ? recomputeChunks(g) : p.checkpoint ? checkpointSegments(g, 'encoder.layers') : g;
+  return { ...built, graph: pruned(rewritten) };
 }

@@ -5,7 +5,7 @@ import type { OptimizerSpec } from './optimizer.js';
 import type { PhaseSpec } from './phase.js';
 
 /** SimCLR pre-training: encoder → projection head → InfoNCE over 2·batch stacked views. */
-export function pretrainPhase(spec: ModelSpec & { optimizer?: OptimizerSpec }, batch: number, keepGrads = false): PhaseSpec {
+export function pretrainPhase(spec: ModelSpec & { optimizer?: OptimizerSpec }, batch: number, keepGrads = false, chunk?: number): PhaseSpec {
   const size = spec.augment.size;
   return {
     name: 'pretrain',
@@ -16,6 +16,7 @@ export function pretrainPhase(spec: ModelSpec & { optimizer?: OptimizerSpec }, b
     mode: 'train',
     checkpoint: spec.encoder.checkpoint,
     keepGrads,
+    ...(chunk !== undefined ? { chunk } : {}),
   };
 }
 

@@ -12,3 +12,4 @@ import './ntxent.js';
 import './optimizers.js';
 import './kd.js';
 import './probe.js';
+import './views.js';
