@@ -1,7 +1,7 @@
 // Every diagnostic code, once. Codes are stable: tests, docs (grammar/README.md) and editors refer
 // to them. E0000 is a bug of ours, E00xx syntax, E01xx schema, E02xx references, E03xx meaning,
 // E04xx what the stages after the front end find (layer shapes, augmentations, data).
-// E05xx run folders and the files made from them.
+// E05xx run folders and the files made from them. E06xx a step that cannot fit the device.
 export const CODES = {
   E0000: { severity: 'error', title: 'internal error of the spec front end (a bug: please report it)' },
   E0001: { severity: 'error', title: 'unexpected character' },
@@ -36,6 +36,8 @@ export const CODES = {
   E0503: { severity: 'error', title: 'output file kind not supported' },
   E0504: { severity: 'error', title: 'bad command option value' },
   E0505: { severity: 'error', title: 'layer has no ONNX form' },
+  E0601: { severity: 'error', title: 'the step does not fit the device even one image per chunk' },
+  E0602: { severity: 'error', title: 'train.chunk does not fit the device' },
 } as const satisfies Record<string, { severity: 'error' | 'warning'; title: string }>;
 
 export type Code = keyof typeof CODES;

@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { renderPreview } from '../augment/index.js';
 import { compile, type TrainingSpec } from '../compiler/compile.js';
+import { chunkFlops, formatChunking } from '../compiler/output.js';
 import { BatchLoader, openDataset, type Dataset } from '../data/index.js';
 import { evaluateEncoder, type EvalData, type EvalResult } from '../eval/evaluate.js';
 import { StepExecutor } from '../gpu/executor.js';
@@ -83,7 +84,8 @@ export async function train(given: ResolvedSpec | undefined, options: RunOptions
   const totalSteps = spec.train.steps ?? spec.train.epochs! * loader.stepsPerEpoch;
   const schedule = makeSchedule({ optimizer: spec.optimizer, schedule: spec.schedule, batchSize, stepsPerEpoch: loader.stepsPerEpoch, totalSteps });
   const stepSpec: TrainingSpec = { ...spec, optimizer: optimizerFor(spec.optimizer, batchSize) };
-  const executor = await StepExecutor.create(rt, compile(stepSpec, { target: rt.target }).kernels, {
+  const compiled = compile(stepSpec, { target: rt.target });
+  const executor = await StepExecutor.create(rt, compiled.kernels, {
     seed: spec.train.seed,
     initial: resumed && tensorsOf(resumed.tensors),
   });
@@ -108,6 +110,7 @@ export async function train(given: ResolvedSpec | undefined, options: RunOptions
   const progress = new Progress({ totalSteps, stepsPerEpoch: loader.stepsPerEpoch, batchSize, logEvery: spec.train.log_every, json: options.json, out: options.out_stream, jsonOut: options.jsonOut, startStep });
   const say = (text: string) => progress.message(text);
   for (const warning of notRunYet(spec)) say(`warning: ${warning}`);
+  if (compiled.chunking) say(formatChunking(compiled.chunking, chunkFlops(compiled.kernels)));
   say(`${resumed ? 'resuming' : 'training'} ${spec.name}: ${dataset.name}, ${dataset.count} images, batch ${batchSize}, steps ${startStep + 1}–${totalSteps}; run folder ${dir}`);
   const metrics = MetricsLog.open(join(dir, FILES.metrics), startStep);
   const device = new DeviceStep(rt, executor, spec.augment, dataset, batchSize, spec.train.seed);
