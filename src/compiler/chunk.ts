@@ -109,16 +109,17 @@ function largestFit<T extends { kernels: KernelGraph }>(batch: number, limits: D
 /** Even one image per chunk is over the limits: say which field to change and how far. */
 function unfit(batch: number, size: number, limits: DeviceLimits, kg: KernelGraph): ChunkError {
   const over = overLimits(kg, limits)!;
-  const scale = over.what === 'binding' ? limits.binding / over.buffer.bytes : limits.budget / kg.memory.plannedBytes;
   if (over.what === 'budget') {
     return new ChunkError('E0601', 'train.memory_budget', `the step does not fit even one image per chunk: ${over.text}. Raise train.memory_budget to at least ${Math.ceil(kg.memory.plannedBytes / MIB)} (MiB), or lower train.batch_size.`);
   }
   // A persistent buffer (the views, the embeddings) grows with the batch; a temporary one is one
   // image's activations, which only a smaller image (or a narrower layer) makes smaller.
-  if (over.buffer.kind !== 'temp') {
-    return new ChunkError('E0601', 'train.batch_size', `the step does not fit even one image per chunk: ${over.text}. The largest train.batch_size that fits is ${Math.floor(batch * scale)}.`);
+  const grown = kg.buffers.filter((b) => b.kind !== 'temp').reduce((a, b) => (b.bytes > a.bytes ? b : a));
+  if (grown.bytes > limits.binding) {
+    const text = `buffer ${describe(kg, grown)} takes ${mib(grown.bytes)}, over the ${mib(limits.binding)} one binding may hold`;
+    return new ChunkError('E0601', 'train.batch_size', `the step does not fit even one image per chunk: ${text}. The largest train.batch_size that fits is ${Math.floor((batch * limits.binding) / grown.bytes)}.`);
   }
-  return new ChunkError('E0601', 'augment.size', `one image's activations do not fit a binding: ${over.text}. Lower augment.size (at most about ${Math.floor(Math.sqrt(scale) * size)}, since activations grow with its square) or the layer's width.`);
+  return new ChunkError('E0601', 'augment.size', `one image's activations do not fit a binding: ${over.text}. Lower augment.size (at most about ${Math.floor(Math.sqrt(limits.binding / over.buffer.bytes) * size)}, since activations grow with its square) or the layer's width.`);
 }
 
 function describe(kg: KernelGraph, b: PlannedBuffer): string {

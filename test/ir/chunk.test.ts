@@ -10,38 +10,14 @@ import { chunkRows } from '../../src/ir/chunk.js';
 import { evaluate, namedOutputs } from '../../src/ir/evaluate.js';
 import { Graph } from '../../src/ir/graph.js';
 import type { ModelSpec } from '../../src/ir/model-spec.js';
-import { optimizerFor, stepScalars } from '../../src/ir/optimizer.js';
+import { SIZE, chunkSpec, optimizer } from '../helpers/chunk-spec.js';
+import { stepScalars } from '../../src/ir/optimizer.js';
 import { buildForward, buildPhase } from '../../src/ir/phase.js';
 import { pretrainPhase } from '../../src/ir/phases.js';
 import { assertClose, randoms } from '../helpers/numeric.js';
 
 const N = 7;
-const SIZE = 6;
 const TOL = 1e-9;
-const optimizer = optimizerFor({ type: 'sgd', lr: 0.1, lr_scaling: 'none', momentum: 0.9, weight_decay: 1e-4 } as never, N);
-
-export function chunkSpec(batchnorm: boolean): ModelSpec & { optimizer: typeof optimizer } {
-  const bn = batchnorm ? [{ type: 'batchnorm' as const, eps: 1e-5, momentum: 0.1 }] : [];
-  return {
-    augment: { size: SIZE },
-    encoder: {
-      in_channels: 1,
-      pool: 'cat_avg_max',
-      checkpoint: false,
-      layers: [
-        { type: 'conv', out: 4, kernel: 3, stride: 1, padding: 1, bias: !batchnorm },
-        ...bn,
-        { type: 'relu' },
-        { type: 'conv', out: 6, kernel: 3, stride: 2, padding: 1, bias: true },
-        { type: 'relu' },
-      ],
-    } as ModelSpec['encoder'],
-    projector: { hidden: 8, out: 5, layers: 2, batchnorm },
-    loss: { temperature: 0.5 },
-    optimizer,
-  };
-}
-
 /** Random views and parameters for every named param of the step. */
 function feedsFor(spec: ModelSpec): Record<string, Float64Array> {
   const { graph } = buildPhase(pretrainPhase(spec, N));
