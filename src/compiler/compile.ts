@@ -7,6 +7,7 @@ import type { ModelSpec } from '../ir/model-spec.js';
 import type { OptimizerSpec } from '../ir/optimizer.js';
 import { buildPhase, type PhaseSpec } from '../ir/phase.js';
 import { featuresPhase, pretrainPhase } from '../ir/phases.js';
+import { deviceLimits, fitStep, type ChunkPlan } from './chunk.js';
 import { fuse } from './fuse.js';
 import type { KernelGraph } from './kernel-graph.js';
 import { lower } from './lower.js';
@@ -14,7 +15,7 @@ import { scheduleUpdates } from './schedule.js';
 
 export interface TrainingSpec extends ModelSpec {
   optimizer: OptimizerSpec;
-  train: { batch_size: number };
+  train: { batch_size: number; chunk?: number; memory_budget?: number };
 }
 
 export interface CompileOptions {
@@ -25,6 +26,8 @@ export interface CompileOptions {
   fuse?: boolean;
   /** Keep every parameter's gradient as an output named `grad:NAME` (for checking, costs memory). */
   keepGrads?: boolean;
+  /** Images per chunk, overriding the spec's train.chunk (`bench`, tests). */
+  chunk?: number;
 }
 
 export interface Compiled {
@@ -33,6 +36,8 @@ export interface Compiled {
   /** The graph after fusion: one node per kernel, in kernel order. */
   lowered: Graph;
   kernels: KernelGraph;
+  /** How the step was split into chunks of images to fit the device; absent for one pass. */
+  chunking?: ChunkPlan;
 }
 
 /** Any phase as a kernel graph for the target. */
@@ -52,8 +57,13 @@ export function stepGraph(spec: TrainingSpec, batch: number, keepGrads = false):
   return buildPhase(pretrainPhase(spec, batch, keepGrads)).graph;
 }
 
+/** The training step that fits the target: one pass, or chunks of images (src/compiler/chunk.ts). */
 export function compile(spec: TrainingSpec, options: CompileOptions): Compiled {
-  return compilePhase(pretrainPhase(spec, options.batch ?? spec.train.batch_size, options.keepGrads), options.target, options);
+  const batch = options.batch ?? spec.train.batch_size;
+  const limits = deviceLimits(options.target, spec.train.memory_budget);
+  const at = (chunk?: number) => compilePhase(pretrainPhase(spec, batch, options.keepGrads, chunk), options.target, options);
+  const { compiled, plan } = fitStep(batch, spec.augment.size, limits, options.chunk ?? spec.train.chunk, at);
+  return plan ? { ...compiled, chunking: plan } : compiled;
 }
 
 /** The encoder's inference graph (features for evaluation), fused and lowered like a training step. */

@@ -39,6 +39,8 @@ export interface Kernel {
   attrs: Record<string, unknown>;
   path: string;
   stage: Stage;
+  /** The chunk of images a chunked step's kernel computes for; its backward stage recomputes the forward. */
+  chunk?: number;
   flops: number;
   /** Bytes of its inputs and outputs: the memory traffic of the kernel at best. */
   bytes: number;

@@ -3,6 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { STAGES, type Graph, type Stage } from '../ir/graph.js';
 import { formatGraph } from '../ir/print.js';
+import type { ChunkPlan } from './chunk.js';
 import type { KernelGraph } from './kernel-graph.js';
 
 export interface Summary {
@@ -13,9 +14,11 @@ export interface Summary {
   /** FLOPs of each stage present, and their total. */
   flops: Partial<Record<Stage, number>> & { total: number };
   memory: { plannedBytes: number; naiveBytes: number; persistentBytes: number };
+  /** A chunked step: its chunks and what they cost (the recomputed forward passes' FLOPs). */
+  chunked?: ChunkPlan & { extraForwards: number; recomputeFlops: number };
 }
 
-export function summarize(graph: Graph, kg: KernelGraph): Summary {
+export function summarize(graph: Graph, kg: KernelGraph, chunking?: ChunkPlan): Summary {
   const flops: Summary['flops'] = { total: 0 };
   for (const k of kg.kernels) {
     flops[k.stage] = (flops[k.stage] ?? 0) + k.flops;
@@ -28,7 +31,26 @@ export function summarize(graph: Graph, kg: KernelGraph): Summary {
     shaders: kg.shaders.length,
     flops,
     memory: kg.memory,
+    ...(chunking ? { chunked: { ...chunking, extraForwards: chunking.chunks - 1, recomputeFlops: recomputeFlops(kg) } } : {}),
   };
+}
+
+/** A step's FLOPs, and those of the forward kernels a chunked step runs again in its backward stage. */
+export function chunkFlops(kg: KernelGraph): { recompute: number; total: number } {
+  return { recompute: recomputeFlops(kg), total: kg.kernels.reduce((a, k) => a + k.flops, 0) };
+}
+
+function recomputeFlops(kg: KernelGraph): number {
+  const forwardOps = new Set(kg.kernels.filter((k) => k.stage === 'forward').map((k) => `${k.label}@${k.path}`));
+  return kg.kernels.filter((k) => k.stage === 'backward' && forwardOps.has(`${k.label}@${k.path}`)).reduce((a, k) => a + k.flops, 0);
+}
+
+/** The chunked step in one line: what `compile` prints and the run says at its start. */
+export function formatChunking(c: ChunkPlan, flops?: { recompute: number; total: number }): string {
+  const why = c.reason === 'train.chunk' ? 'as train.chunk asks' : c.reason === 'binding' ? 'since one pass has a buffer over what one binding may hold' : 'since one pass is over the memory budget';
+  const cost = flops ? ` (+${((100 * flops.recompute) / Math.max(1, flops.total - flops.recompute)).toFixed(0)}% FLOPs)` : '';
+  const peak = c.unchunkedPeakBytes ? `, peak ${mib(c.peakBytes)} instead of ${mib(c.unchunkedPeakBytes)}` : `, peak ${mib(c.peakBytes)}`;
+  return `chunked ${c.batch} images per view into ${c.chunks} chunks of ≤${c.chunk} ${why}: exact InfoNCE over all ${2 * c.batch} rows, ${c.chunks - 1} extra forward passes per step${cost}${peak}; BatchNorm normalises per chunk and its running statistics move once per chunk`;
 }
 
 export function formatSummary(s: Summary, title: string): string {
@@ -39,6 +61,7 @@ export function formatSummary(s: Summary, title: string): string {
     `kernels      ${s.kernels} (${s.dispatches} dispatches, ${s.shaders} distinct WGSL programs) from ${s.nodes} graph nodes`,
     `FLOPs/step   ${gflop(s.flops.total)} (${STAGES.filter((st) => s.flops[st] !== undefined).map((st) => `${st} ${gflop(s.flops[st]!)}`).join(', ')})`,
     `peak memory  ${mib(plannedBytes)} planned (${mib(persistentBytes)} params, state and inputs) vs ${mib(naiveBytes)} with one buffer per tensor (${saved}% less)`,
+    ...(s.chunked ? [`chunks       ${formatChunking(s.chunked, { recompute: s.chunked.recomputeFlops, total: s.flops.total })}`] : []),
   ].join('\n');
 }
 
@@ -46,7 +69,7 @@ export function formatSummary(s: Summary, title: string): string {
 export function formatKernels(kg: KernelGraph): string {
   const lines = kg.kernels.map((k) => {
     const buffers = [...new Set(k.dispatches.flatMap((d) => d.buffers))].join(',');
-    return `${k.stage} ${k.label} dispatches=${k.dispatches.length} flops=${k.flops} buffers=${buffers} @${k.path}`;
+    return `${k.stage}${k.chunk !== undefined ? ` chunk=${k.chunk}` : ''} ${k.label} dispatches=${k.dispatches.length} flops=${k.flops} buffers=${buffers} @${k.path}`;
   });
   for (const b of kg.buffers) lines.push(`buffer ${b.id} ${b.kind} ${b.bytes}${b.name ? ` ${b.name}` : ''}`);
   const { plannedBytes, naiveBytes, persistentBytes } = kg.memory;

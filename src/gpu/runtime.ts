@@ -54,6 +54,7 @@ export class Runtime {
       maxWorkgroupInvocations: limits.maxComputeInvocationsPerWorkgroup ?? 256,
       maxStorageBufferBindingSize: limits.maxStorageBufferBindingSize ?? 128 << 20,
       maxWorkgroupsPerDimension: limits.maxComputeWorkgroupsPerDimension ?? 65535,
+      maxBufferSize: limits.maxBufferSize,
     };
   }
 

@@ -18,7 +18,12 @@ export function appendBackward(g: Graph, loss: Tensor, wrt: Tensor[]): Map<numbe
     if (!outGrads.some(Boolean) || !node.inputs.some((i) => needs.has(i))) continue;
     const def = getOp(node.op);
     if (!def.grad) throw new Error(`${node.path}: op ${node.op} has no gradient rule`);
-    const emit = (op: string, inputs: Value[], attrs: Attrs = {}) => g.add(op, inputs, attrs, node.path, 'backward');
+    // A chunk's gradient nodes belong to its chunk, so the recompute rewrite and the output see them so.
+    const emit = (op: string, inputs: Value[], attrs: Attrs = {}) => {
+      const out = g.add(op, inputs, attrs, node.path, 'backward');
+      if (node.chunk !== undefined) g.nodes[g.nodes.length - 1].chunk = node.chunk;
+      return out;
+    };
     const inGrads = def.grad({
       inputs: node.inputs.map((i) => g.tensor(i)),
       outputs: node.outputs.map((o) => g.tensor(o)),

@@ -22,10 +22,16 @@ export class Builder {
   readonly params: Tensor[] = [];
   /** The network's output under the name of what it is: 'features', 'z' or 'logits'. */
   readonly named: Record<string, Tensor> = {};
+  /**
+   * `shared` holds the params and state of an earlier copy of the network in the same graph (the
+   * chunks of a chunked step): a copy reads those params, and its BatchNorm layers read the running
+   * statistics the previous copy wrote; the map is updated as it goes.
+   */
   constructor(
     private readonly g: Graph,
     private readonly mode: 'train' | 'eval' = 'train',
     private readonly stage: Stage = 'forward',
+    private readonly shared?: Map<string, Tensor>,
   ) {}
 
   network(input: Tensor, n: NetworkSpec): Tensor {
@@ -135,19 +141,22 @@ export class Builder {
     const c = x.shape[1];
     const gamma = this.param(`${name}.weight`, [c], path, 'bn_weight');
     const beta = this.param(`${name}.bias`, [c], path, 'bn_bias');
-    const mean = this.g.leaf('state', [c], path, { name: `${name}.running_mean`, fill: 0 });
-    const variance = this.g.leaf('state', [c], path, { name: `${name}.running_var`, fill: 1 });
+    const [meanName, varName] = [`${name}.running_mean`, `${name}.running_var`];
+    const mean = this.shared?.get(meanName) ?? this.g.leaf('state', [c], path, { name: meanName, fill: 0 });
+    const variance = this.shared?.get(varName) ?? this.g.leaf('state', [c], path, { name: varName, fill: 1 });
     if (this.mode === 'eval') return this.add('batchnorm_eval', [x, gamma, beta, mean, variance], { eps }, path)[0];
     const [y, newMean, newVar] = this.add('batchnorm', [x, gamma, beta, mean, variance], { eps, momentum }, path);
-    this.g.outputs.set(mean.name!, newMean.id);
-    this.g.outputs.set(variance.name!, newVar.id);
+    this.g.outputs.set(meanName, newMean.id);
+    this.g.outputs.set(varName, newVar.id);
+    this.shared?.set(meanName, newMean).set(varName, newVar);
     return y;
   }
 
   /** PyTorch's default init: U(±1/√fan_in) for conv/linear weights and biases, 1 and 0 for BatchNorm. */
   private param(name: string, shape: number[], path: string, kind: ParamKind, fanIn?: number, zero = false): Tensor {
     const init = kind === 'bn_weight' ? { fill: 1 } : kind === 'bn_bias' || zero ? { fill: 0 } : { bound: 1 / Math.sqrt(fanIn ?? 1) };
-    const t = this.g.leaf('param', shape, path, { name, kind, ...init });
+    const t = this.shared?.get(name) ?? this.g.leaf('param', shape, path, { name, kind, ...init });
+    this.shared?.set(name, t);
     this.params.push(t);
     return t;
   }

@@ -5,10 +5,18 @@ import { Graph, type Node } from './graph.js';
 
 /** Top-level layers under `prefix` ('encoder.layers') become recomputed segments. */
 export function checkpointSegments(g: Graph, prefix: string): Graph {
-  const segmentOf = (n: Node) => {
+  return recomputeSegments(g, (n) => {
     if (n.stage !== 'forward' || !n.path.startsWith(`${prefix}.`)) return undefined;
     return n.path.slice(prefix.length + 1).split('.')[0];
-  };
+  });
+}
+
+/**
+ * The rewrite itself, over any grouping of forward nodes into segments (`segmentOf` names a forward
+ * node's segment, undefined for nodes whose outputs stay live): layers here, chunks of images in
+ * src/ir/chunk.ts.
+ */
+export function recomputeSegments(g: Graph, segmentOf: (n: Node) => string | undefined): Graph {
   const segments = new Map<string, Node[]>();
   for (const n of g.nodes) {
     const s = segmentOf(n);
@@ -17,11 +25,12 @@ export function checkpointSegments(g: Graph, prefix: string): Graph {
   // A segment's inside: every activation its nodes make that only the segment itself and the
   // backward pass read. Per-channel statistics (rank ≤ 1) are too small to be worth recomputing.
   const inside = new Map<number, string>();
+  const readers = g.consumers();
   for (const [s, nodes] of segments) {
     const ids = new Set(nodes.map((n) => n.id));
     for (const n of nodes) {
       for (const o of n.outputs) {
-        const leaves = g.nodes.some((r) => r.stage === 'forward' && !ids.has(r.id) && r.inputs.includes(o));
+        const leaves = readers[o].some((r) => g.nodes[r].stage === 'forward' && !ids.has(r));
         if (!leaves && !isNamed(g, o) && g.tensor(o).shape.length > 1) inside.set(o, s);
       }
     }

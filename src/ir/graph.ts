@@ -48,6 +48,8 @@ export interface Node {
   epilogue?: string[];
   /** Pointwise ops folded into this node's loads of its inputs. */
   prologue?: Prologue[];
+  /** Which chunk of images a chunked step's node computes for (src/ir/chunk.ts). */
+  chunk?: number;
 }
 
 /**

@@ -9,6 +9,7 @@ import type { Attrs, DType, Shape } from '../kernels/op.js';
 import { appendBackward } from './autodiff.js';
 import { Builder, type NetworkSpec } from './build.js';
 import { checkpointSegments } from './checkpoint.js';
+import { buildChunkedForward, isChunked, recomputeChunks } from './chunk.js';
 import { Graph, pruned, type Stage, type Tensor } from './graph.js';
 import { getLoss } from './losses/index.js';
 import { appendUpdate, type OptimizerSpec } from './optimizer.js';
@@ -38,6 +39,12 @@ export interface PhaseSpec {
   checkpoint?: boolean;
   /** Keep each trained parameter's gradient as an output `grad:NAME` (for checks; costs memory). */
   keepGrads?: boolean;
+  /**
+   * Images per chunk of a training step over stacked views (src/ir/chunk.ts); absent or at least
+   * the batch: the step runs in one pass. A chunked step recomputes chunks instead of checkpointing
+   * layers: its backward already holds one chunk's activations at a time.
+   */
+  chunk?: number;
 }
 
 export interface PhaseGraph {
@@ -51,6 +58,21 @@ export interface PhaseGraph {
 }
 
 /**
+ * The phase's input and, when it augments, the augment node that makes the views from it (fixed
+ * parameters instead of draws when `given`: the records are then a second input).
+ */
+export function phaseHead(g: Graph, p: PhaseSpec): { input: Tensor; views: Tensor } {
+  const input = g.leaf('input', p.input.shape, 'data', { name: p.input.name, ...(p.input.dtype ? { dtype: p.input.dtype } : {}) });
+  if (!p.augment) return { input, views: input };
+  const rows = p.augment.views.length * p.input.shape[0];
+  const given = p.augment.given ? [g.leaf('input', [rows, paramLayout(p.augment.views).stride], 'data', { name: 'records' })] : [];
+  const [views, records] = g.add('augment', [input, ...given], p.augment, 'augment', p.loss || !p.network ? 'augment' : 'eval');
+  g.outputs.set('views', views.id);
+  if (records) g.outputs.set('records', records.id);
+  return { input, views };
+}
+
+/**
  * The phase's forward program and its loss, not yet differentiated. A phase without a loss is
  * inference: every node is in the 'eval' stage (an augmentation heading an inference network too),
  * and the network's output is named for what it is ('features', 'z' or 'logits').
@@ -58,17 +80,7 @@ export interface PhaseGraph {
 export function buildForward(p: PhaseSpec): PhaseGraph {
   const g = new Graph();
   const stage: Stage = p.loss ? 'forward' : 'eval';
-  const input = g.leaf('input', p.input.shape, 'data', { name: p.input.name, ...(p.input.dtype ? { dtype: p.input.dtype } : {}) });
-  let views = input;
-  if (p.augment) {
-    const rows = p.augment.views.length * p.input.shape[0];
-    // Fixed parameters instead of draws: the records are a second input.
-    const given = p.augment.given ? [g.leaf('input', [rows, paramLayout(p.augment.views).stride], 'data', { name: 'records' })] : [];
-    const [made, records] = g.add('augment', [input, ...given], p.augment, 'augment', p.loss || !p.network ? 'augment' : 'eval');
-    g.outputs.set('views', made.id);
-    if (records) g.outputs.set('records', records.id);
-    views = made;
-  }
+  const { input, views } = phaseHead(g, p);
   if (!p.network) return { graph: g, input, output: views, params: [], trained: [] };
   const b = new Builder(g, p.mode, stage);
   const output = b.network(views, p.network);
@@ -87,12 +99,14 @@ export function buildForward(p: PhaseSpec): PhaseGraph {
 
 /** The phase's whole program: forward → loss → backward → update (or the inference pass alone). */
 export function buildPhase(p: PhaseSpec): PhaseGraph {
-  const built = buildForward(p);
+  const chunked = isChunked(p);
+  const built = chunked ? buildChunkedForward(p) : buildForward(p);
   const { graph: g, loss, trained } = built;
   if (!loss) return { ...built, graph: pruned(g) };
   if (!p.optimizer) throw new Error(`phase ${p.name}: a loss needs an optimizer`);
   const grads = appendBackward(g, loss, trained);
   if (p.keepGrads) for (const t of trained) g.outputs.set(`grad:${t.name}`, grads.get(t.id)!.id);
   appendUpdate(g, trained, grads, p.optimizer);
-  return { ...built, graph: pruned(p.checkpoint ? checkpointSegments(g, 'encoder.layers') : g) };
+  const rewritten = chunked ? recomputeChunks(g) : p.checkpoint ? checkpointSegments(g, 'encoder.layers') : g;
+  return { ...built, graph: pruned(rewritten) };
 }

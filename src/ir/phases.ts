@@ -20,7 +20,7 @@ function sourceOf(spec: ModelSpec, batch: number, name: string): { input: PhaseI
  * SimCLR pre-training: augment → encoder → projection head → InfoNCE over 2·batch stacked views.
  * A spec without augmentation ops (the golden tests) is fed its 'views' directly.
  */
-export function pretrainPhase(spec: ModelSpec & { optimizer?: OptimizerSpec }, batch: number, keepGrads = false): PhaseSpec {
+export function pretrainPhase(spec: ModelSpec & { optimizer?: OptimizerSpec }, batch: number, keepGrads = false, chunk?: number): PhaseSpec {
   const size = spec.augment.size;
   const ops = spec.augment.views;
   const fed = { input: { name: 'views', shape: [2 * batch, spec.encoder.in_channels, size, size] } };
@@ -34,6 +34,7 @@ export function pretrainPhase(spec: ModelSpec & { optimizer?: OptimizerSpec }, b
     mode: 'train',
     checkpoint: spec.encoder.checkpoint,
     keepGrads,
+    ...(chunk !== undefined ? { chunk } : {}),
   };
 }
 

@@ -21,7 +21,7 @@ export function formatGraph(g: Graph): string {
     const ins = n.inputs.map((i) => g.tensors[i].name ?? `t${i}`).join(', ');
     const outs = n.outputs.map((o) => `t${o}${shape(g.tensors[o])}`).join(', ');
     const fused = [...(n.prologue ?? []).map(() => 'prologue'), ...(n.epilogue ?? [])];
-    lines.push(`${n.stage} ${outs} = ${n.op}(${ins})${attrs(n.attrs)}${fused.length ? ` +${fused.join('+')}` : ''} @${n.path}`);
+    lines.push(`${n.stage}${n.chunk !== undefined ? ` chunk=${n.chunk}` : ''} ${outs} = ${n.op}(${ins})${attrs(n.attrs)}${fused.length ? ` +${fused.join('+')}` : ''} @${n.path}`);
   }
   for (const [name, id] of g.outputs) lines.push(`output ${name} = t${id}`);
   return lines.join('\n') + '\n';

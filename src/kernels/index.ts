@@ -16,3 +16,4 @@ import './probe.js';
 import './knn.js';
 import './cross_entropy.js';
 import './fused_elementwise.js';
+import './views.js';

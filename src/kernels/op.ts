@@ -51,6 +51,8 @@ export interface Target {
   maxWorkgroupInvocations: number;
   maxStorageBufferBindingSize: number;
   maxWorkgroupsPerDimension: number;
+  /** The largest buffer the device creates (where known): chunking keeps every buffer below it. */
+  maxBufferSize?: number;
 }
 
 export const SOFTWARE_TARGET: Target = {
@@ -59,6 +61,7 @@ export const SOFTWARE_TARGET: Target = {
   maxWorkgroupInvocations: 256,
   maxStorageBufferBindingSize: 128 << 20,
   maxWorkgroupsPerDimension: 65535,
+  maxBufferSize: 2 ** 32 - 1,
 };
 
 /**

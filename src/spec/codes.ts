@@ -1,7 +1,7 @@
 // Every diagnostic code, once. Codes are stable: tests, docs (grammar/README.md) and editors refer
 // to them. E0000 is a bug of ours, E00xx syntax, E01xx schema, E02xx references, E03xx meaning,
-// E04xx what the stages after the front end find (layer shapes, augmentations, data, the device),
-// E05xx run folders and the files made from them.
+// E04xx what the stages after the front end find (layer shapes, augmentations, data, the device,
+// processes), E05xx run folders and the files made from them, E06xx a step that cannot fit the device.
 export const CODES = {
   E0000: { severity: 'error', title: 'internal error of the spec front end (a bug: please report it)' },
   E0001: { severity: 'error', title: 'unexpected character' },
@@ -33,7 +33,6 @@ export const CODES = {
   E0401: { severity: 'error', title: "a layer does not fit its input's shape" },
   E0402: { severity: 'error', title: 'an augmentation op cannot run on these views' },
   E0403: { severity: 'error', title: 'the data cannot be read or does not fit the spec' },
-  E0404: { severity: 'error', title: "a step's buffers exceed the adapter's limits" },
   E0405: { severity: 'error', title: 'the WebGPU device reported an error' },
   E0406: { severity: 'error', title: 'MPI unusable: the addon is not built or Open MPI is missing (`npm run setup`)' },
   E0407: { severity: 'error', title: 'mpirun not found (`npm run setup` installs Open MPI)' },
@@ -46,6 +45,8 @@ export const CODES = {
   E0507: { severity: 'error', title: 'a write to disk failed or was short' },
   E0508: { severity: 'error', title: "a run folder's spec.json is not a valid resolved spec" },
   E0509: { severity: 'error', title: 'checkpoint unreadable, corrupted or truncated' },
+  E0601: { severity: 'error', title: 'the step does not fit the device even one image per chunk' },
+  E0602: { severity: 'error', title: 'train.chunk does not fit the device' },
 } as const satisfies Record<string, { severity: 'error' | 'warning'; title: string }>;
 
 export type Code = keyof typeof CODES;

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { renderPreview } from '../augment/index.js';
 import { compile, type TrainingSpec } from '../compiler/compile.js';
-import { checkStepFits } from '../compiler/limits.js';
+import { chunkFlops, formatChunking } from '../compiler/output.js';
 import { BatchLoader, HELD_OUT_FRACTION, openDataset, type Dataset } from '../data/index.js';
 import { evaluateEncoder, type EvalData, type EvalResult } from '../eval/evaluate.js';
 import { StepExecutor } from '../gpu/executor.js';
@@ -88,7 +88,6 @@ export async function train(given: ResolvedSpec | undefined, options: RunOptions
   const schedule = makeSchedule({ optimizer: spec.optimizer, schedule: spec.schedule, batchSize, stepsPerEpoch: loader.stepsPerEpoch, totalSteps });
   const stepSpec: TrainingSpec = { ...spec, optimizer: optimizerFor(spec.optimizer, batchSize) };
   const compiled = compile(stepSpec, { target: rt.target });
-  checkStepFits(stepSpec, compiled.kernels, { maxStorageBufferBindingSize: rt.target.maxStorageBufferBindingSize, maxBufferSize: rt.limits.maxBufferSize ?? rt.target.maxStorageBufferBindingSize }, rt.target);
   if (latest) checkTensors(latest.path, latest.checkpoint, compiled.graph);
   const executor = await StepExecutor.create(rt, compiled.kernels, {
     seed: spec.train.seed,
@@ -121,6 +120,7 @@ export async function train(given: ResolvedSpec | undefined, options: RunOptions
     const { train: kept, test: held } = dataset.heldOut;
     say(`data: ${spec.data.path} has no train/ and test/ sub-folders: ${held} of its ${kept + held} images (${100 * HELD_OUT_FRACTION}% of each class, seeded) are held out for evaluation, ${kept} train`);
   }
+  if (compiled.chunking) say(formatChunking(compiled.chunking, chunkFlops(compiled.kernels)));
   const steps = startStep < totalSteps ? `steps ${startStep + 1}–${totalSteps}` : `training done (${totalSteps} steps), evaluating`;
   say(`${resumed ? 'resuming' : 'training'} ${spec.name}: ${dataset.name}, ${dataset.count} images, batch ${batchSize}, ${steps}; run folder ${dir}`);
   const metrics = MetricsLog.open(join(dir, FILES.metrics), startStep);

@@ -45,7 +45,7 @@ export function registerCompile(program: Command): void {
         process.exitCode = 1;
         return;
       }
-      const summary = summarize(compiled.graph, compiled.kernels);
+      const summary = summarize(compiled.graph, compiled.kernels, compiled.chunking);
       const written = writeCompiled(flags.out, compiled.kernels, summary, `${spec.name}: ${batch} images per view, target ${description}`, compiled.lowered);
       if (flags.json) console.log(JSON.stringify({ spec: spec.name, batch, target: description, out: flags.out, ...summary }));
       else console.log(`${formatSummary(summary, `${spec.name}: ${batch} images per view, target ${description}`)}\nwrote ${written.length} files to ${flags.out}`);
