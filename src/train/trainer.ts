@@ -14,7 +14,6 @@ import { StepExecutor } from '../gpu/executor.js';
 import { runtime, type Runtime } from '../gpu/runtime.js';
 import { optimizerFor, stepScalars } from '../ir/optimizer.js';
 import { renderChart } from '../picture/chart.js';
-import { writeReport } from '../report/report.js';
 import type { ResolvedSpec } from '../spec/index.js';
 import { checkTensors, CheckpointError, readCheckpoint, readLatestCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoint.js';
 import { MetricsLog, readMetrics } from './metrics.js';
@@ -175,7 +174,6 @@ export async function train(given: ResolvedSpec | undefined, options: RunOptions
   writeJson(join(dir, FILES.summary), result);
   metrics.append({ step: step - 1, epoch: step / loader.stepsPerEpoch, knn_top1: trained?.knn_top1, linear_top1: trained?.linear_top1 });
   await writeCurves(dir);
-  say(`wrote ${await writeReport(rt, dir)}`);
   return result;
 }
 

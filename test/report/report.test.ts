@@ -12,6 +12,8 @@ import type { EncoderLayer } from '../../src/ir/model-spec.js';
 import { loadSpecFile } from '../../src/spec/index.js';
 import { readCheckpoint } from '../../src/train/checkpoint.js';
 import { train } from '../../src/train/trainer.js';
+import { writeReport } from '../../src/report/report.js';
+import { runtime } from '../../src/gpu/runtime.js';
 
 const quiet = { write: () => true };
 const dir = mkdtempSync(join(tmpdir(), 'simclr-report-'));
@@ -21,11 +23,12 @@ test.before(async () => {
   const loaded = loadSpecFile('test/fixtures/tiny-run.simclr', { set: ['train.epochs=2'] });
   assert.ok(loaded.spec);
   await train(loaded.spec, { out: dir, out_stream: quiet, jsonOut: quiet });
+  await writeReport(await runtime(), dir);
 });
 
-test('run writes report.html; Chromium renders every section with no console error', async () => {
+test('report.html: Chromium renders every section with no console error', async () => {
   const file = join(dir, 'report.html');
-  assert.ok(existsSync(file), 'run wrote the report');
+  assert.ok(existsSync(file), 'the report was written');
   const html = readFileSync(file, 'utf8');
   assert.not.match(html, /<script|https?:\/\/|<link/i, 'self-contained: no scripts, links or addresses');
   const browser = await chromium.launch({

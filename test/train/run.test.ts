@@ -247,6 +247,7 @@ test('the CLI runs a spec with --set overrides and prints the summary as JSON', 
   // 96 synthetic images at batch 16: one epoch is six steps.
   assert.is(summary.total_steps, 6);
   assert.is(lines.length, 7, 'six step lines and the summary');
+  assert.ok(existsSync(join(dir, 'report.html')), 'run writes the report after training');
 });
 
 test('Ctrl-C finishes the step, writes a checkpoint and exits with 130', async () => {

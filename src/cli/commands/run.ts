@@ -1,6 +1,8 @@
 // `simclr-compile run SPEC`: train, evaluate, write the run folder; `--resume DIR` continues a run.
 import type { Command } from 'commander';
 import { formatTable } from '../table.js';
+import { runtime } from '../../gpu/runtime.js';
+import { writeReport } from '../../report/report.js';
 import { train, type RunSummary } from '../../train/trainer.js';
 import { addSetOption, loadOrReport } from '../spec-arg.js';
 
@@ -38,6 +40,8 @@ export function registerRun(program: Command): void {
     process.on('SIGINT', onInterrupt);
     try {
       const result = await train(spec, { out: flags.out, resume: flags.resume, json: flags.json, stopAfter, signal: abort.signal });
+      // The report reads the finished run folder: it comes after training, never inside it.
+      if (result.status === 'finished') process.stderr.write(`wrote ${await writeReport(await runtime(), result.run_dir)}\n`);
       if (flags.json) console.log(JSON.stringify(result));
       else console.error(report(result));
       if (result.status === 'interrupted') process.exitCode = 130;
