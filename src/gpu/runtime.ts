@@ -13,6 +13,8 @@ export class GpuError extends Error {
   }
 }
 
+/** Read-back buffers up to this size are kept for reuse. */
+const POOLED_STAGING = 1 << 20;
 const STORAGE = 0x80 | 0x08 | 0x04; // STORAGE | COPY_DST | COPY_SRC
 const UNIFORM = 0x40 | 0x08; // UNIFORM | COPY_DST
 
@@ -29,6 +31,7 @@ export class Runtime {
   private encoder: GPUCommandEncoder | undefined;
   private pass: GPUComputePassEncoder | undefined;
   private uncaptured: string[] = [];
+  private readonly freeStaging: GPUBuffer[] = [];
   private lostReason: string | undefined;
 
   constructor(readonly gpu: Gpu) {
@@ -178,15 +181,34 @@ export class Runtime {
 
   async read(buffer: GPUBuffer, bytes = buffer.size, offset = 0): Promise<ArrayBuffer> {
     const size = align4(bytes);
-    const staging = this.device.createBuffer({ size, usage: 0x01 | 0x08 }); // MAP_READ | COPY_DST
+    const staging = this.takeStaging(size);
     this.copy(buffer, staging, size, offset);
     this.submit();
-    await staging.mapAsync(0x0001); // READ
-    const out = staging.getMappedRange().slice(0, bytes);
-    staging.unmap();
-    staging.destroy();
-    this.raise();
-    return out;
+    try {
+      await staging.mapAsync(0x0001); // READ
+      const out = staging.getMappedRange().slice(0, bytes);
+      staging.unmap();
+      return out;
+    } finally {
+      if (staging.size <= POOLED_STAGING) this.freeStaging.push(staging);
+      else staging.destroy();
+      this.raise();
+    }
+  }
+
+  /**
+   * A mappable buffer of at least `size` bytes: small reads made every step (the loss, a batch's
+   * logits) reuse the same few instead of creating one each; reads in flight at once each hold
+   * their own. Large one-off reads (a whole data set's features) get a buffer of their own.
+   */
+  private takeStaging(size: number): GPUBuffer {
+    let pick = -1;
+    this.freeStaging.forEach((b, i) => {
+      if (b.size >= size && (pick < 0 || b.size < this.freeStaging[pick].size)) pick = i;
+    });
+    if (pick >= 0) return this.freeStaging.splice(pick, 1)[0];
+    const bytes = size <= POOLED_STAGING ? Math.max(256, 2 ** Math.ceil(Math.log2(size))) : size;
+    return this.device.createBuffer({ size: bytes, usage: 0x01 | 0x08 }); // MAP_READ | COPY_DST
   }
 
   async readF32(buffer: GPUBuffer, count?: number): Promise<Float32Array> {

@@ -45,4 +45,33 @@ test('a new learning rate reaches the update through the step uniform, without a
   ex.destroy();
 });
 
+test('steps create no GPU buffer, bind group or pipeline: everything is made once', async () => {
+  const rt = await runtime();
+  const optimizer = e2eOptimizers(c).sgd;
+  const { kernels } = compile(e2eSpec(c, optimizer), { target: rt.target, batch: c.n });
+  const ex = await StepExecutor.create(rt, kernels, { initial: e2eFeeds(c) });
+  ex.setStep(stepScalars(optimizer, 1, optimizer.lr));
+  await ex.step();
+  const device = rt.device as unknown as Record<string, (...args: unknown[]) => unknown>;
+  const made: string[] = [];
+  const originals = ['createBuffer', 'createBindGroup', 'createComputePipeline', 'createComputePipelineAsync', 'createShaderModule'].map((name) => {
+    const original = device[name];
+    device[name] = (...args: unknown[]) => {
+      made.push(name);
+      return original.apply(rt.device, args);
+    };
+    return [name, original] as const;
+  });
+  try {
+    for (let k = 2; k <= 4; k++) {
+      ex.setStep(stepScalars(optimizer, k, optimizer.lr / k));
+      assert.ok(Number.isFinite(await ex.step()), `step ${k}`);
+    }
+  } finally {
+    for (const [name, original] of originals) device[name] = original;
+  }
+  assert.equal(made, [], `made during steps 2–4: ${made.join(', ')}`);
+  ex.destroy();
+});
+
 test.run();
