@@ -64,5 +64,7 @@ nodedir="$(npm config get nodedir 2>/dev/null || true)"
 case "$nodedir" in "" | undefined | null) nodedir="" ;; esac
 [ -n "$nodedir" ] || [ ! -e /usr/include/node/node_api.h ] || nodedir=/usr
 npx --no-install node-gyp rebuild -C native/mpi ${nodedir:+--nodedir="$nodedir"} --loglevel=error >/dev/null
+# The addon that keeps Dawn's start-up warnings off the terminal (src/gpu/device.ts).
+npx --no-install node-gyp rebuild -C native/stdio ${nodedir:+--nodedir="$nodedir"} --loglevel=error >/dev/null
 
 doctor

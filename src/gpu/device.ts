@@ -1,7 +1,9 @@
 // Acquires the one WebGPU device a process uses, through Dawn (npm `webgpu`).
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 export interface AdapterSummary {
   vendor: string;
@@ -66,7 +68,7 @@ async function open(): Promise<Gpu> {
   }
   Object.assign(globalThis, webgpu.globals);
   const gpu = webgpu.create([]);
-  const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+  const adapter = await quietly(() => gpu.requestAdapter({ powerPreference: 'high-performance' }));
   if (!adapter) throw new NoAdapterError(vulkanReport().join('\n'));
   const limits: Record<string, number> = {};
   for (const key in adapter.limits) {
@@ -92,6 +94,24 @@ async function open(): Promise<Gpu> {
       limits,
     },
   };
+}
+
+const STDIO_ADDON = fileURLToPath(new URL('../../../native/stdio/build/Release/stdio.node', import.meta.url));
+
+/**
+ * Dawn writes start-up warnings about limits it lowers ("… artificially reduced …") to fd 2 from
+ * native code while an adapter is requested: nothing a user can act on. With the small addon
+ * `npm run setup` builds, fd 2 points at /dev/null meanwhile; without it the warnings show.
+ */
+async function quietly<T>(request: () => Promise<T>): Promise<T> {
+  if (process.env.SIMCLR_DEBUG || !existsSync(STDIO_ADDON)) return request();
+  const stdio = createRequire(import.meta.url)(STDIO_ADDON) as { mute(): number; restore(fd: number): void };
+  const saved = stdio.mute();
+  try {
+    return await request();
+  } finally {
+    stdio.restore(saved);
+  }
 }
 
 /** What the Vulkan loader can see: the usual reasons Dawn finds no adapter on Linux. */
