@@ -3,6 +3,14 @@
 // run on the same Dawn adapter, the same model and step in TensorFlow.js on webgpu. Both start from
 // the same weights and see the same fixed views, so the first step's loss must agree: a faster
 // number for a different function would be no comparison. Augmentation is left out on both sides.
+// A third row runs the same step in PyTorch on this CPU (train_pytorch.py, `python3` with torch),
+// from the same weights and views; where torch is missing the row says so instead of a number.
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import type { LayersModel, SymbolicTensor } from '@tensorflow/tfjs';
 import type { Scalar, Tensor } from '@tensorflow/tfjs-core';
 import { compile } from '../compiler/compile.js';
@@ -25,12 +33,14 @@ const SEED = 0;
 // A type, not an interface, so a row is a Record<string, unknown> for the shared emit.
 export type TrainRow = {
   bench: 'train';
-  impl: 'simclr-compile' | 'tfjs-webgpu';
+  impl: 'simclr-compile' | 'tfjs-webgpu' | 'pytorch';
   batch: number;
-  images_per_s: number;
-  median_ms: number;
+  images_per_s: number | null;
+  median_ms: number | null;
   /** The loss of the first step, at the shared initial weights. */
-  first_loss: number;
+  first_loss: number | null;
+  /** Why a row has no numbers (PyTorch not installed). */
+  note?: string;
 };
 
 export interface TrainBenchOptions {
@@ -204,6 +214,67 @@ async function tfjsSide(spec: ResolvedSpec, batch: number, views: Float32Array, 
   };
 }
 
+const PYTORCH_TWIN = fileURLToPath(new URL('../../../src/bench/train_pytorch.py', import.meta.url));
+const run = promisify(execFile);
+
+/** The first python3 that imports torch: Debian's python3-torch lives under /usr/bin's, which a pyenv shim may hide. */
+async function pythonWithTorch(): Promise<string | undefined> {
+  for (const python of ['python3', '/usr/bin/python3']) {
+    if (await run(python, ['-c', 'import torch, numpy']).then(() => true, () => false)) return python;
+  }
+  return undefined;
+}
+
+/**
+ * The PyTorch row: the weights, views and the step's settings go to a scratch folder, the twin
+ * script times its own steps (warm-up and median as `measure`) and prints them as one JSON line.
+ */
+async function pytorchRow(spec: ResolvedSpec, batch: number, repeats: number, views: Float32Array, weights: Map<string, Float32Array>): Promise<TrainRow> {
+  const row = { bench: 'train' as const, impl: 'pytorch' as const, batch };
+  const folder = mkdtempSync(join(tmpdir(), 'simclr-bench-torch-'));
+  try {
+    const params: { name: string; offset: number; length: number }[] = [];
+    let offset = 0;
+    for (const [name, data] of weights) {
+      params.push({ name, offset, length: data.length });
+      offset += data.length;
+    }
+    const all = new Float32Array(offset);
+    for (const [k, data] of [...weights.values()].entries()) all.set(data, params[k].offset);
+    writeFileSync(join(folder, 'weights.bin'), all);
+    writeFileSync(join(folder, 'views.bin'), views);
+    const o = optimizerFor(spec.optimizer, batch);
+    const manifest = {
+      batch,
+      repeats,
+      size: spec.augment.size,
+      channels: spec.encoder.in_channels,
+      layers: spec.encoder.layers,
+      projector: spec.projector,
+      temperature: spec.loss.temperature,
+      lr: o.lr,
+      betas: o.betas ?? [0.9, 0.999],
+      eps: o.eps ?? 1e-8,
+      weight_decay: o.weight_decay ?? 0,
+      params,
+    };
+    writeFileSync(join(folder, 'manifest.json'), JSON.stringify(manifest));
+    const python = await pythonWithTorch();
+    if (!python) return { ...row, images_per_s: null, median_ms: null, first_loss: null, note: 'python3 with torch not found (Debian: apt-get install python3-torch)' };
+    const { stdout } = await run(python, [PYTORCH_TWIN, folder], { encoding: 'utf8', maxBuffer: 1 << 20 });
+    const result = JSON.parse(stdout.trim().split('\n').pop()!) as { first_loss: number; median_ms: number; threads: number };
+    return {
+      ...row,
+      images_per_s: round(batch / (result.median_ms / 1000), 1),
+      median_ms: round(result.median_ms),
+      first_loss: round(result.first_loss, 6),
+      note: `torch on ${result.threads} CPU threads`,
+    };
+  } finally {
+    rmSync(folder, { recursive: true, force: true });
+  }
+}
+
 async function timeSide(impl: TrainRow['impl'], side: Side, batch: number, repeats: number): Promise<TrainRow> {
   try {
     const first_loss = await side.step();
@@ -214,7 +285,7 @@ async function timeSide(impl: TrainRow['impl'], side: Side, batch: number, repea
   }
 }
 
-/** Both rows: the compiled step first (its initial weights seed the TF.js model), then TF.js. */
+/** The rows: the compiled step first (its initial weights seed the others), then TF.js, then PyTorch. */
 export async function runTrainBench({ batch, repeats }: TrainBenchOptions, emit: (row: TrainRow) => void): Promise<void> {
   const spec = trainSpec(batch);
   const views = fixedViews(batch, spec.augment.size);
@@ -222,10 +293,11 @@ export async function runTrainBench({ batch, repeats }: TrainBenchOptions, emit:
   emit(await timeSide('simclr-compile', compiled.side, batch, repeats));
   const tf = await tfjsSide(spec, batch, views, compiled.weights);
   emit(await timeSide('tfjs-webgpu', tf, batch, repeats));
+  emit(await pytorchRow(spec, batch, repeats, views, compiled.weights));
 }
 
 export const trainSuite: BenchSuite = {
   name: 'train',
-  description: 'one SimCLR training step of the stdlib small convnet at batch 256: compiled kernels vs TensorFlow.js webgpu',
+  description: 'one SimCLR training step of the stdlib small convnet at batch 256: compiled kernels vs TensorFlow.js webgpu and PyTorch on the CPU',
   run: ({ repeats, quick }, emit) => runTrainBench({ batch: quick ? 32 : 256, repeats }, emit),
 };

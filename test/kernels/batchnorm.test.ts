@@ -57,6 +57,13 @@ test('batchnorm_backward: training, 2-D (flat and per plane) and 1-D', async () 
   await checkOp('batchnorm_backward', [[2, 3, 9, 9], [3], [3], [3], [2, 3, 9, 9]], bn, { tol: 1e-5 });
   await checkOp('batchnorm_backward', [[7, 6], [6], [6], [6], [7, 6]], bn, { tol: 1e-5 });
 });
+// Planes of whole 4-vectors (12×12: 36 vectors, a partial step of the plane loop) go a vector at a time.
+test('batchnorm, batchnorm_eval and batchnorm_backward on 4-vector planes', async () => {
+  await checkOp('batchnorm', shapes([3, 5, 12, 12]), bn, { tol: 1e-5, inputs: bnInputs(5) });
+  await checkOp('batchnorm_eval', shapes([3, 5, 12, 12]), bn, { tol: 1e-5, inputs: bnInputs(5) });
+  await checkOp('batchnorm_backward', [[3, 5, 12, 12], [5], [5], [5], [3, 5, 12, 12]], bn, { tol: 1e-5 });
+  await checkOp('batchnorm_backward', [[2, 3, 4, 20], [3], [3], [3], [2, 3, 4, 20]], { ...bn, eval: true }, { tol: 1e-5, inputs: [undefined, undefined, undefined, positive(3, 9)] });
+});
 test('batchnorm_backward: eval', () =>
   checkOp('batchnorm_backward', [[3, 5, 7, 7], [5], [5], [5], [3, 5, 7, 7]], { ...bn, eval: true }, { tol: 1e-5, inputs: [undefined, undefined, undefined, positive(5, 9)] }).then(() => undefined));
 

@@ -1,21 +1,34 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { getOp } from '../../src/kernels/index.js';
-import { checkGrad, checkOp, cpuGrad, runOnGpu } from '../helpers/check-op.js';
+import { getOp, type Shape } from '../../src/kernels/index.js';
+import type { MaxPoolAttrs, MaxPoolBackwardAttrs } from '../../src/kernels/pool.js';
+import { checkGrad, checkOp, cpuGrad, randomInputs, runOnGpu } from '../helpers/check-op.js';
 import { assertClose } from '../helpers/numeric.js';
 
 const windows = [
   { kernel: 3, stride: 2, padding: 1 },
   { kernel: 2, stride: 2, padding: 0 },
   { kernel: 3, stride: 1, padding: 0 },
+  { kernel: 2, stride: 3, padding: 1 },
 ];
+
+/** The backward's operands [argmax, ∂y] as the forward saves them for x (the reference's argmax of a random x). */
+function backwardInputs(x: Shape, attrs: MaxPoolAttrs, seed = 1): { inputs: Float64Array[]; shapes: Shape[]; attrs: MaxPoolBackwardAttrs } {
+  const [, arg] = getOp('maxpool2d').reference(randomInputs([x], seed), [x], attrs);
+  const [y] = getOp('maxpool2d').shape([x], attrs);
+  return { inputs: [arg, randomInputs([y], seed + 1)[0]], shapes: [y, y], attrs: { ...attrs, input_size: x.slice(2) } };
+}
 
 for (const attrs of windows) {
   test(`maxpool2d ${JSON.stringify(attrs)} and its backward match their references`, async () => {
-    await checkOp('maxpool2d', [[2, 3, 9, 7]], attrs);
-    await checkOp('maxpool2d_backward', [[2, 3, 9, 7], getOp('maxpool2d').shape([[2, 3, 9, 7]], attrs)[0]], attrs);
+    for (const x of [[2, 3, 9, 7], [1, 2, 4, 12]]) {
+      await checkOp('maxpool2d', [x], attrs);
+      const back = backwardInputs(x, attrs);
+      await checkOp('maxpool2d_backward', back.shapes, back.attrs, { inputs: back.inputs });
+    }
   });
-  test(`maxpool2d ${JSON.stringify(attrs)} gradient equals finite differences`, () => void checkGrad('maxpool2d', [[1, 2, 6, 5]], attrs));
+  // The argmax output is piecewise constant: only y carries a gradient.
+  test(`maxpool2d ${JSON.stringify(attrs)} gradient equals finite differences`, () => void checkGrad('maxpool2d', [[1, 2, 6, 5]], attrs, { outputs: [0] }));
 }
 
 test('maxpool2d sends a tied window its gradient at the first maximum, as PyTorch', async () => {
@@ -23,7 +36,9 @@ test('maxpool2d sends a tied window its gradient at the first maximum, as PyTorc
   const x = Float64Array.of(1, 1, 1, 1);
   const g = Float64Array.of(5);
   const attrs = { kernel: 2, stride: 2, padding: 0 };
-  const [dx] = await runOnGpu('maxpool2d_backward', [x, g], [[1, 1, 2, 2], [1, 1, 1, 1]], attrs);
+  const [, arg] = await runOnGpu('maxpool2d', [x], [[1, 1, 2, 2]], attrs);
+  assert.equal([...arg], [0]);
+  const [dx] = await runOnGpu('maxpool2d_backward', [Float64Array.from(arg), g], [[1, 1, 1, 1], [1, 1, 1, 1]], { ...attrs, input_size: [2, 2] });
   assert.equal([...dx], [5, 0, 0, 0]);
   assert.equal([...cpuGrad('maxpool2d', [x], [[1, 1, 2, 2]], attrs, [g])[0]!], [5, 0, 0, 0]);
 });
