@@ -49,6 +49,18 @@ export interface StepEngine {
   destroy(): void;
 }
 
+/** Time in each collective of the step since the engine was made, and the bytes each leaves on every process. */
+export interface Communication {
+  steps: number;
+  all_gather_ms: number;
+  reduce_scatter_ms: number;
+  all_reduce_ms: number;
+  /** The gathered embeddings (the global Z), the same size as the reduce-scatter's input. */
+  all_gather_bytes: number;
+  /** Every parameter gradient and the loss, all-reduced as one tensor. */
+  all_reduce_bytes: number;
+}
+
 /** The single-process step: one graph, one submission, the loss read back. */
 export function singleEngine(executor: StepExecutor): StepEngine {
   return {
@@ -140,7 +152,7 @@ export async function dataParallelEngine(
   single: Compiled,
   collectives: Collectives,
   initial?: Record<string, Float32Array>,
-): Promise<StepEngine> {
+): Promise<StepEngine & { communication: Communication }> {
   const { rank, size } = collectives;
   const n = localBatch(stepSpec.train.batch_size, size);
   const phase = pretrainPhase(stepSpec, n);
@@ -182,10 +194,18 @@ export async function dataParallelEngine(
   const keyGrads = new Float32Array(size * rows * dim);
   const persistent = [...new Set([...localExec.persistentNames, ...updateExec.persistentNames])];
   const execOf = (name: string) => (localExec.persistentNames.includes(name) ? localExec : updateExec);
+  const communication: Communication = { steps: 0, all_gather_ms: 0, reduce_scatter_ms: 0, all_reduce_ms: 0, all_gather_bytes: global ? gathered.byteLength : 0, all_reduce_bytes: reduced.byteLength };
+  const timed = <T>(key: 'all_gather_ms' | 'reduce_scatter_ms' | 'all_reduce_ms', collective: () => T): T => {
+    const started = performance.now();
+    const out = collective();
+    communication[key] += performance.now() - started;
+    return out;
+  };
   const shapes = new Map<string, number[]>();
   for (const e of [localExec, updateExec]) for (const [name, out] of Object.entries(e.graph.outputs)) shapes.set(name, out.shape);
 
   return {
+    communication,
     persistentNames: persistent,
     shapeOf: (name) => shapes.get(name),
     read: (name) => execOf(name).read(name),
@@ -199,7 +219,7 @@ export async function dataParallelEngine(
       const half = n * dim;
       let keysIn = z;
       if (global) {
-        collectives.allGather(z, gathered);
+        timed('all_gather_ms', () => collectives.allGather(z, gathered));
         keysIn = reorder(gathered, size, half, true);
       }
       lossExec.write('Z', keysIn);
@@ -209,7 +229,7 @@ export async function dataParallelEngine(
       let dz = dZ;
       if (global) {
         keyGrads.set(reorder(dZ, size, half, false));
-        dz = collectives.reduceScatterSum(keyGrads);
+        dz = timed('reduce_scatter_ms', () => collectives.reduceScatterSum(keyGrads));
       }
       localExec.write('dz', dz);
       for (let k = split; k < localKernels.kernels.length; k++) localExec.recordKernel(k);
@@ -218,7 +238,7 @@ export async function dataParallelEngine(
         reduced.set(await localExec.read(`grad:${names[i]}`), at);
         at += sizes[i];
       }
-      collectives.allReduceSum(reduced);
+      timed('all_reduce_ms', () => collectives.allReduceSum(reduced));
       // With global negatives each process's loss and gradients are its share of the global mean
       // already (the op divides by all keys): their sum is the global batch's. With local negatives
       // each process's loss is a mean of its own: the global loss is the mean of those.
@@ -231,6 +251,7 @@ export async function dataParallelEngine(
       updateExec.record();
       // Submitted now: the next step's setStep must not reach the update's uniform before it runs.
       rt.submit();
+      communication.steps++;
       return reduced[total];
     },
     destroy() {
