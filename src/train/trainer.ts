@@ -1,7 +1,8 @@
 // The main job: a resolved spec in, a trained encoder, its evaluation and a run folder out.
 // Each step is one device submission (augment → forward → backward → update); the host reads back
-// only the loss. Checkpoints are atomic; resuming from one replays exactly the same later steps,
-// since the batch order and the augmentation draws are functions of (seed, step) alone.
+// only the loss (a data-parallel step, src/train/data-parallel.ts, submits between its collectives).
+// Checkpoints are atomic; resuming from one replays exactly the same later steps, since the batch
+// order and the augmentation draws are functions of (seed, step) alone.
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -194,7 +195,7 @@ export function notRunYet(spec: ResolvedSpec, processes = 1): string[] {
   if (spec.finetune) out.push('the finetune section is not run by `run` yet; the contrastive stage trains alone');
   if (spec.distill) out.push('the distill section is not run by `run` yet; the contrastive stage trains alone');
   if (spec.train.precision === 'f16') out.push('train.precision f16 is not used by the training graph yet; it trains in f32');
-  if (spec.train.devices !== processes) out.push(`train.devices ${spec.train.devices}, but this run has ${processes} process(es), one device each (start more with --devices N or mpirun -np N)`);
+  if (spec.train.devices > 1 && spec.train.devices !== processes) out.push(`train.devices ${spec.train.devices}, but this run has ${processes} process(es), one device each (start more with --devices N or mpirun -np N)`);
   if (spec.train.sync_batchnorm === false && processes > 1) out.push("train.sync_batchnorm is false: each process's BatchNorm normalises by its own images' statistics, so the result differs from one process");
   return out;
 }

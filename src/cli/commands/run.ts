@@ -29,14 +29,15 @@ export function registerRun(program: Command): void {
       .option('--resume <dir>', 'continue the run in this folder from its last checkpoint')
       .option('--stop-after <step>', 'stop after this global step with a checkpoint (continue later with --resume)')
       .option('--json', 'one JSON line per logged step on stdout, and the summary as JSON')
-      .option('--devices <n>', 'train data-parallel on n processes of this host, one device each (starts mpirun; under mpirun the job is already started)'),
+      .option('--devices <n>', 'train data-parallel on n processes of this host, one device each (starts mpirun; default: the spec\'s train.devices; under mpirun the job is already started)'),
   ).action(async (file: string | undefined, flags: RunFlags) => {
     if (!file && !flags.resume) throw new Error('run needs a spec file, or --resume DIR');
     const spec = flags.resume ? undefined : loadOrReport(file!, flags.set)?.spec;
     if (!flags.resume && !spec) return;
     const stopAfter = flags.stopAfter === undefined ? undefined : Number(flags.stopAfter);
     if (stopAfter !== undefined && !(Number.isInteger(stopAfter) && stopAfter > 0)) throw new Error(`--stop-after must be a positive step number, got ${flags.stopAfter}`);
-    const devices = flags.devices === undefined ? 1 : Number(flags.devices);
+    // The flag wins; else the spec's train.devices (a resumed run is started as asked, 1 by default).
+    const devices = flags.devices === undefined ? (spec?.train.devices ?? 1) : Number(flags.devices);
     if (!(Number.isInteger(devices) && devices >= 1)) throw new Error(`--devices must be a positive number of processes, got ${flags.devices}`);
     if (devices > 1 && !launchedUnderMpi()) {
       process.exitCode = await launchJob(devices);
@@ -102,7 +103,7 @@ function report(r: RunSummary): string {
 function launchJob(np: number): Promise<number> {
   const args = process.argv.slice(2);
   const at = args.findIndex((a) => a === '--devices' || a.startsWith('--devices='));
-  args.splice(at, args[at] === '--devices' ? 2 : 1);
+  if (at >= 0) args.splice(at, args[at] === '--devices' ? 2 : 1);
   const launch = localLaunch(np, [process.execPath, process.argv[1], ...args]);
   const child = spawn(launch.file, launch.args, { env: launch.env, stdio: 'inherit' });
   // Ctrl-C reaches mpirun too (same process group), which forwards it to every process.
