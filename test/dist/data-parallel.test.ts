@@ -31,10 +31,11 @@ function spec(...set: string[]): ResolvedSpec {
   return loaded.spec!;
 }
 
-/** `simclr-compile run …` on two processes of this host; its output when it fails. */
+/** `simclr-compile run …` on two processes of this host (`--devices 2` unless the args ask for them); its output when it fails. */
 function runOnTwo(...args: string[]): void {
   requireMpi();
-  const run = spawnSync(process.execPath, [BIN, 'run', ...args, '--devices', '2'], { encoding: 'utf8', timeout: 240_000 });
+  const asked = args.includes('train.devices=2') ? [] : ['--devices', '2'];
+  const run = spawnSync(process.execPath, [BIN, 'run', ...args, ...asked], { encoding: 'utf8', timeout: 240_000 });
   assert.is(run.status, 0, `run --devices 2 exited ${run.status ?? run.signal}\n${run.stdout}\n${run.stderr}`);
 }
 
@@ -65,7 +66,8 @@ async function singleRun() {
 test('one process and two give the same losses for 6 steps and the same weights after them', async () => {
   const one = await singleRun();
   const dir = tmp();
-  runOnTwo(SPEC, '--out', dir);
+  // The spec's own train.devices starts the job, as --devices does.
+  runOnTwo(SPEC, '--out', dir, '--set', 'train.devices=2');
   assert.is(one.losses.length, 6);
   assertClose(losses(dir), one.losses, 1e-5, 'loss');
   const moved = largestDifference(join(one.dir, 'init.safetensors'), join(one.dir, 'checkpoint.safetensors'));
