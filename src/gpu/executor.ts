@@ -91,10 +91,16 @@ export class StepExecutor {
     return new StepExecutor(rt, graph, buffers, owned, kernels, named);
   }
 
-  /** Replaces a named buffer's contents (the views before a step, a checkpoint's params, an op's input). */
+  /**
+   * Replaces a named buffer's contents (the views before a step, a checkpoint's params, an op's
+   * input), or a named output's values (the head of the planned buffer it shares).
+   */
   write(name: string, data: ArrayLike<number> | Uint8Array | Uint16Array | Uint32Array): void {
     const id = this.idOf(name);
-    writeChecked(this.rt, this.buffers[id], name, this.graph.buffers[id].bytes, data);
+    const own = this.graph.buffers[id].name === name;
+    const out = this.graph.outputs[name];
+    const bytes = own || !out ? this.graph.buffers[id].bytes : 4 * out.shape.reduce((a, b) => a * b, 1);
+    writeChecked(this.rt, this.buffers[id], name, bytes, data);
   }
 
   /** The scalars of the next step (learning rate, step, seed…): one small uniform write, no re-plan. */
@@ -175,6 +181,21 @@ function writeChecked(rt: Runtime, buffer: GPUBuffer, name: string, bytes: numbe
 function labelOf(graph: KernelGraph, shader: number): string {
   for (const k of graph.kernels) for (const d of k.dispatches) if (d.shader === shader) return d.label;
   return `shader ${shader}`;
+}
+
+/**
+ * The params a fresh executor of `graph` would draw (bound buffers in buffer order, the k-th from
+ * seed + k, as `create` does), by name: a data-parallel step, whose graphs order their buffers
+ * differently, starts from exactly the weights of the single-process step.
+ */
+export function initialWeights(graph: KernelGraph, seed = 0): Record<string, Float32Array> {
+  const out: Record<string, Float32Array> = {};
+  for (const b of graph.buffers) {
+    if (b.kind === 'step' || b.fill !== undefined || b.bound === undefined) continue;
+    const values = uniformInit(b.bytes / 4, b.bound, ++seed);
+    if (b.name !== undefined) out[b.name] = values;
+  }
+  return out;
 }
 
 /** U(±bound), seeded, so the same spec and seed start from the same weights. */

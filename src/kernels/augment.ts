@@ -20,6 +20,8 @@ export interface AugmentAttrs extends Attrs {
   source: SourceLayout;
   fusion?: Fusion;
   given?: boolean;
+  /** Index in the global batch of this batch's first image, which keys its draws (a data-parallel process's slice). */
+  image_offset?: number;
 }
 
 export function augmentPlan(attrs: AugmentAttrs, target: Target): AugmentPlan {
@@ -59,7 +61,7 @@ defineOp<AugmentAttrs>({
       for (let n = 0; n < count; n++) {
         const row = v * count + n;
         const img = planar(c, h, w, inputs[0].slice(n * c * h * w, (n + 1) * c * h * w).map((x) => x * scale));
-        const record = attrs.given ? inputs[1].subarray(row * stride, (row + 1) * stride) : drawRecord(plan, v, { seed: step!.seed, step: step!.step - 1, image: n });
+        const record = attrs.given ? inputs[1].subarray(row * stride, (row + 1) * stride) : drawRecord(plan, v, { seed: step!.seed, step: step!.step - 1, image: n + (attrs.image_offset ?? 0) });
         records.set(record, row * stride);
         views.set(referenceView(plan, v, img, record).data, row * len);
       }
@@ -76,7 +78,8 @@ defineOp<AugmentAttrs>({
     const named = { source: 'in:0', out: 'out:0', tmp: 'tmp:0' };
     const programs: Program[] = [];
     if (!attrs.given) {
-      programs.push({ label: 'augment_params', code: plan.paramsCode, groups: imageGroups(ceilDiv(views * count, PARAMS_WORKGROUP)), params: uniform(0), bindings: ['step', 'out:1'] });
+      const params = { values: [count, views, height, width, plan.height, plan.width, 0, attrs.image_offset ?? 0] };
+      programs.push({ label: 'augment_params', code: plan.paramsCode, groups: imageGroups(ceilDiv(views * count, PARAMS_WORKGROUP)), params, bindings: ['step', 'out:1'] });
     }
     plan.views.forEach((view, v) => {
       for (const p of view.programs) programs.push({ label: p.label, code: p.code, groups: imageGroups(count), params: uniform(v), bindings: [records, ...p.bindings.map((b) => named[b])] });

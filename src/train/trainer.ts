@@ -1,7 +1,8 @@
 // The main job: a resolved spec in, a trained encoder, its evaluation and a run folder out.
 // Each step is one device submission (augment → forward → backward → update); the host reads back
-// only the loss. Checkpoints are atomic; resuming from one replays exactly the same later steps,
-// since the batch order and the augmentation draws are functions of (seed, step) alone.
+// only the loss (a data-parallel step, src/train/data-parallel.ts, submits between its collectives).
+// Checkpoints are atomic; resuming from one replays exactly the same later steps, since the batch
+// order and the augmentation draws are functions of (seed, step) alone.
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,11 +11,13 @@ import { compile, type TrainingSpec } from '../compiler/compile.js';
 import { chunkFlops, formatChunking } from '../compiler/output.js';
 import { BatchLoader, HELD_OUT_FRACTION, openDataset, type Dataset } from '../data/index.js';
 import { evaluateEncoder, type EvalData, type EvalResult } from '../eval/evaluate.js';
+import type { Collectives } from '../dist/collectives.js';
 import { StepExecutor } from '../gpu/executor.js';
 import { runtime, type Runtime } from '../gpu/runtime.js';
 import { optimizerFor, stepScalars } from '../ir/optimizer.js';
 import { renderChart } from '../picture/chart.js';
 import type { ResolvedSpec } from '../spec/index.js';
+import { dataParallelEngine, singleEngine } from './data-parallel.js';
 import { checkTensors, CheckpointError, readCheckpoint, readLatestCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoint.js';
 import { MetricsLog, readMetrics } from './metrics.js';
 import { Progress, type Out } from './progress.js';
@@ -34,6 +37,8 @@ export interface RunOptions {
   /** Text progress and messages (default stderr); JSON lines go to `jsonOut` (default stdout). */
   out_stream?: Out;
   jsonOut?: Out;
+  /** This process's place in a job of several: the step becomes data-parallel (src/train/data-parallel.ts); rank 0 runs `train`. */
+  collectives?: Collectives;
 }
 
 export interface RunSummary {
@@ -79,25 +84,21 @@ export async function train(given: ResolvedSpec | undefined, options: RunOptions
   const startStep = resumed ? checkpointStep(latest.path, resumed) : 0;
   if (!resumed) writeJson(join(dir, FILES.spec), spec);
 
-  const dataset = openDataset(spec.data);
-  const batchSize = spec.train.batch_size;
-  const loader = new BatchLoader(dataset, { batchSize, seed: spec.train.seed, startStep });
-  // The resolver gives every spec without `steps` its `epochs`.
-  const totalSteps = spec.train.steps ?? spec.train.epochs! * loader.stepsPerEpoch;
-  const schedule = makeSchedule({ optimizer: spec.optimizer, schedule: spec.schedule, batchSize, stepsPerEpoch: loader.stepsPerEpoch, totalSteps });
-  const stepSpec: TrainingSpec = { ...spec, optimizer: optimizerFor(spec.optimizer, batchSize) };
+  const { dataset, batchSize, loader, totalSteps, schedule, stepSpec } = trainingPlan(spec, startStep);
   const compiled = compile(stepSpec, { target: rt.target });
   if (latest) checkTensors(latest.path, latest.checkpoint, compiled.graph);
-  const executor = await StepExecutor.create(rt, compiled.kernels, {
-    seed: spec.train.seed,
-    initial: resumed && tensorsOf(resumed.tensors),
-  });
+  const initial = resumed && tensorsOf(resumed.tensors);
+  const processes = options.collectives?.size ?? 1;
+  const executor =
+    processes > 1
+      ? await dataParallelEngine(rt, spec, stepSpec, compiled, options.collectives!, initial)
+      : singleEngine(await StepExecutor.create(rt, compiled.kernels, { seed: spec.train.seed, initial }));
   const digest = createHash('sha256').update(JSON.stringify(spec)).digest('hex');
   const snapshot = async (step: number): Promise<Checkpoint> => {
     const tensors: Checkpoint['tensors'] = {};
     for (const name of executor.persistentNames) {
       const data = await executor.read(name);
-      tensors[name] = { shape: executor.graph.outputs[name]?.shape ?? [data.length], data };
+      tensors[name] = { shape: executor.shapeOf(name) ?? [data.length], data };
     }
     return { tensors, metadata: { step: String(step), seed: String(spec.train.seed), spec_sha256: digest, format: 'simclr-compile/1' } };
   };
@@ -113,7 +114,7 @@ export async function train(given: ResolvedSpec | undefined, options: RunOptions
   const progress = new Progress({ totalSteps, stepsPerEpoch: loader.stepsPerEpoch, batchSize, logEvery: spec.train.log_every, json: options.json, out: options.out_stream, jsonOut: options.jsonOut, startStep });
   const say = (text: string) => progress.message(text);
   for (const warning of warnings) say(warning);
-  for (const warning of notRunYet(spec)) say(`warning: ${warning}`);
+  for (const warning of notRunYet(spec, processes)) say(`warning: ${warning}`);
   if (spec.data.split === 'test') say('warning: data.split is test: pre-training on the evaluation images makes the kNN and linear-probe figures measure images the encoder trained on');
   if (dataset.heldOut) {
     const { train: kept, test: held } = dataset.heldOut;
@@ -133,11 +134,7 @@ export async function train(given: ResolvedSpec | undefined, options: RunOptions
     for (; step < endStep && !options.signal?.aborted; step++) {
       const batch = await loader.next();
       const lr = lrAt(schedule, step);
-      // The augment op draws this step's views on the device from (seed, step): only the raw images travel.
-      executor.write('source', batch.images as Uint8Array);
-      executor.setStep(stepScalars(stepSpec.optimizer, step + 1, lr, spec.train.seed));
-      executor.record();
-      loss = (await executor.read('loss'))[0];
+      loss = await executor.step(batch.images as Uint8Array, stepScalars(stepSpec.optimizer, step + 1, lr, spec.train.seed));
       if (!Number.isFinite(loss)) throw new DivergedError(step + 1, `the loss (${loss})`, dir);
       const line = progress.update({ step, loss, lr });
       if (line) metrics.append({ ...line });
@@ -177,14 +174,29 @@ export async function train(given: ResolvedSpec | undefined, options: RunOptions
   return result;
 }
 
+/**
+ * The data, its batches from `startStep` on, the step count and schedule, and the step's optimizer
+ * (its learning rate scaled for the global batch): the same on every process of a job.
+ */
+export function trainingPlan(spec: ResolvedSpec, startStep: number) {
+  const dataset = openDataset(spec.data);
+  const batchSize = spec.train.batch_size;
+  const loader = new BatchLoader(dataset, { batchSize, seed: spec.train.seed, startStep });
+  // The resolver gives every spec without `steps` its `epochs`.
+  const totalSteps = spec.train.steps ?? spec.train.epochs! * loader.stepsPerEpoch;
+  const schedule = makeSchedule({ optimizer: spec.optimizer, schedule: spec.schedule, batchSize, stepsPerEpoch: loader.stepsPerEpoch, totalSteps });
+  const stepSpec: TrainingSpec = { ...spec, optimizer: optimizerFor(spec.optimizer, batchSize) };
+  return { dataset, batchSize, loader, totalSteps, schedule, stepSpec };
+}
+
 /** Spec parts `run` accepts but does not act on yet: said at the start, never silently dropped. */
-export function notRunYet(spec: ResolvedSpec): string[] {
+export function notRunYet(spec: ResolvedSpec, processes = 1): string[] {
   const out: string[] = [];
   if (spec.finetune) out.push('the finetune section is not run by `run` yet; the contrastive stage trains alone');
   if (spec.distill) out.push('the distill section is not run by `run` yet; the contrastive stage trains alone');
   if (spec.train.precision === 'f16') out.push('train.precision f16 is not used by the training graph yet; it trains in f32');
-  if (spec.train.devices > 1) out.push(`train.devices ${spec.train.devices}: one device is used`);
-  if (spec.loss.global_negatives && spec.train.devices > 1) out.push('loss.global_negatives needs several devices; negatives come from this device');
+  if (spec.train.devices > 1 && spec.train.devices !== processes) out.push(`train.devices ${spec.train.devices}, but this run has ${processes} process(es), one device each (start more with --devices N or mpirun -np N)`);
+  if (spec.train.sync_batchnorm === false && processes > 1) out.push("train.sync_batchnorm is false: each process's BatchNorm normalises by its own images' statistics, so the result differs from one process");
   return out;
 }
 
@@ -220,7 +232,7 @@ function loggedFigures(path: string, loss: number, imagesPerS: number): { loss: 
 }
 
 /** The global step a checkpoint was written at: a count within the run, or the file is not one of this run's. */
-function checkpointStep(path: string, checkpoint: Checkpoint): number {
+export function checkpointStep(path: string, checkpoint: Checkpoint): number {
   const step = Number(checkpoint.metadata.step);
   if (!Number.isInteger(step) || step < 0) throw new CheckpointError(path, `its metadata step ${JSON.stringify(checkpoint.metadata.step)} is not a step number`);
   return step;

@@ -1,18 +1,36 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { collectiveSuite, type CollectiveRow } from '../../src/bench/collective.js';
+import { collectiveSuite, type CollectiveRow, type StepRow } from '../../src/bench/collective.js';
+import { stepGraph } from '../../src/compiler/compile.js';
+import { optimizerFor } from '../../src/ir/optimizer.js';
+import { loadSpecFile } from '../../src/spec/index.js';
 import { requireMpi } from '../dist/mpi-run.js';
 
-test('bench collective --quick: launches itself on 2 processes; an all-reduce and an all-gather row per size', async () => {
+test('bench collective --quick: launches itself on 2 processes; an all-reduce and an all-gather row per size, a step and its sizes', async () => {
   requireMpi();
-  const rows: CollectiveRow[] = [];
-  await collectiveSuite.run({ repeats: 1, quick: true }, (row) => rows.push(row as CollectiveRow));
-  assert.equal(rows.map((r) => [r.op, r.bytes]), [
-    ['all_reduce', 65536],
-    ['all_gather', 65536],
-    ['all_reduce', 1048576],
-    ['all_gather', 1048576],
+  const all: (CollectiveRow | StepRow)[] = [];
+  await collectiveSuite.run({ repeats: 1, quick: true }, (row) => all.push(row as CollectiveRow | StepRow));
+  const step = all.find((r): r is StepRow => r.op === 'step')!;
+  const rows = all.filter((r): r is CollectiveRow => r.op !== 'step');
+  // The step's sizes, from its own graph: every trained parameter's gradient and the loss, and the
+  // gathered embeddings of the global batch (32 images in --quick, two views, 64-wide z).
+  const spec = loadSpecFile('examples/mnist.simclr', { set: ['train.batch_size=32'] }).spec!;
+  const graph = stepGraph({ ...spec, optimizer: optimizerFor(spec.optimizer, 32) }, 16);
+  const gradientBytes = 4 * (graph.named('param').reduce((sum, t) => sum + t.shape.reduce((a, b) => a * b, 1), 0) + 1);
+  assert.equal(rows.map((r) => [r.op, r.bytes, r.tensor]), [
+    ['all_reduce', 65536, undefined],
+    ['all_gather', 65536, undefined],
+    ['all_reduce', 1048576, undefined],
+    ['all_gather', 1048576, undefined],
+    ['all_reduce', gradientBytes, 'step gradients'],
+    ['all_gather', 2 * 32 * 64 * 4, 'step embeddings'],
   ]);
+  assert.is(step.gradient_bytes, gradientBytes);
+  assert.is(step.embedding_bytes, 2 * 32 * 64 * 4);
+  assert.is(step.batch, 32);
+  const communication = step.all_gather_ms + step.reduce_scatter_ms + step.all_reduce_ms;
+  assert.ok(step.step_ms > communication && communication > 0, JSON.stringify(step));
+  assert.ok(Math.abs(step.communication_share - communication / step.step_ms) <= 1e-4, JSON.stringify(step));
   for (const r of rows) {
     assert.is(r.bench, 'collective');
     assert.is(r.processes, 2);

@@ -1,5 +1,9 @@
 // `simclr-compile run SPEC`: train, evaluate, write the run folder; `--resume DIR` continues a run.
+import { spawn } from 'node:child_process';
 import type { Command } from 'commander';
+import { launchedUnderMpi, openCollectives } from '../../dist/collectives.js';
+import { localLaunch } from '../../dist/launch.js';
+import { follow } from '../../train/follow.js';
 import { formatTable } from '../table.js';
 import { runtime } from '../../gpu/runtime.js';
 import { writeReport } from '../../report/report.js';
@@ -12,6 +16,7 @@ interface RunFlags {
   resume?: string;
   json?: boolean;
   stopAfter?: string;
+  devices?: string;
 }
 
 export function registerRun(program: Command): void {
@@ -23,13 +28,32 @@ export function registerRun(program: Command): void {
       .option('--out <dir>', 'run folder (default: train.out/NAME-TIMESTAMP)')
       .option('--resume <dir>', 'continue the run in this folder from its last checkpoint')
       .option('--stop-after <step>', 'stop after this global step with a checkpoint (continue later with --resume)')
-      .option('--json', 'one JSON line per logged step on stdout, and the summary as JSON'),
+      .option('--json', 'one JSON line per logged step on stdout, and the summary as JSON')
+      .option('--devices <n>', 'train data-parallel on n processes of this host, one device each (starts mpirun; default: the spec\'s train.devices; under mpirun the job is already started)'),
   ).action(async (file: string | undefined, flags: RunFlags) => {
     if (!file && !flags.resume) throw new Error('run needs a spec file, or --resume DIR');
     const spec = flags.resume ? undefined : loadOrReport(file!, flags.set)?.spec;
     if (!flags.resume && !spec) return;
     const stopAfter = flags.stopAfter === undefined ? undefined : Number(flags.stopAfter);
     if (stopAfter !== undefined && !(Number.isInteger(stopAfter) && stopAfter > 0)) throw new Error(`--stop-after must be a positive step number, got ${flags.stopAfter}`);
+    // The flag wins; else the spec's train.devices (a resumed run is started as asked, 1 by default).
+    const devices = flags.devices === undefined ? (spec?.train.devices ?? 1) : Number(flags.devices);
+    if (!(Number.isInteger(devices) && devices >= 1)) throw new Error(`--devices must be a positive number of processes, got ${flags.devices}`);
+    if (devices > 1 && !launchedUnderMpi()) {
+      process.exitCode = await launchJob(devices);
+      return;
+    }
+    // A single process needs no MPI: openCollectives loads the addon only under mpirun.
+    const collectives = await openCollectives();
+    if (collectives.size > 1 && collectives.rank > 0) {
+      try {
+        await follow(spec, { resume: flags.resume, stopAfter }, collectives);
+        collectives.finalize();
+      } catch (err) {
+        abortJob(collectives, err);
+      }
+      return;
+    }
     const abort = new AbortController();
     const onInterrupt = () => {
       // A second Ctrl-C leaves at once; the first lets the step finish and the checkpoint be written.
@@ -39,7 +63,14 @@ export function registerRun(program: Command): void {
     };
     process.on('SIGINT', onInterrupt);
     try {
-      const result = await train(spec, { out: flags.out, resume: flags.resume, json: flags.json, stopAfter, signal: abort.signal });
+      let result: RunSummary;
+      try {
+        result = await train(spec, { out: flags.out, resume: flags.resume, json: flags.json, stopAfter, signal: abort.signal, collectives });
+      } catch (err) {
+        if (collectives.size > 1) abortJob(collectives, err);
+        throw err;
+      }
+      collectives.finalize();
       // The report reads the finished run folder: it comes after training, never inside it.
       if (result.status === 'finished') process.stderr.write(`wrote ${await writeReport(await runtime(), result.run_dir)}\n`);
       if (flags.json) console.log(JSON.stringify(result));
@@ -66,4 +97,28 @@ function report(r: RunSummary): string {
   if (r.held_out) rows.push(['held-out split (train | test images)', `${r.held_out.train} | ${r.held_out.test}`]);
   rows.push(['run folder', r.run_dir]);
   return formatTable(rows);
+}
+
+/** This very command on `np` processes under mpirun on this host; resolves to mpirun's exit code. */
+function launchJob(np: number): Promise<number> {
+  const args = process.argv.slice(2);
+  const at = args.findIndex((a) => a === '--devices' || a.startsWith('--devices='));
+  if (at >= 0) args.splice(at, args[at] === '--devices' ? 2 : 1);
+  const launch = localLaunch(np, [process.execPath, process.argv[1], ...args]);
+  const child = spawn(launch.file, launch.args, { env: launch.env, stdio: 'inherit' });
+  // Ctrl-C reaches mpirun too (same process group), which forwards it to every process.
+  const ignore = () => {};
+  process.on('SIGINT', ignore);
+  return new Promise((resolve) =>
+    child.on('exit', (code, signal) => {
+      process.off('SIGINT', ignore);
+      resolve(code ?? (signal === 'SIGINT' ? 130 : 1));
+    }),
+  );
+}
+
+/** A failure on one process ends the whole job (the others would wait for it in the next collective forever). */
+function abortJob(collectives: { rank: number; abort(code: number): never }, err: unknown): never {
+  process.stderr.write(`simclr-compile: process ${collectives.rank}: ${(err as Error).message}\n`);
+  return collectives.abort(1);
 }

@@ -203,9 +203,11 @@ export function paramsKernel(views: AugOp[][], layout: ParamLayout, frames: Crop
     const draws = ops.map((op, i) => drawOpWgsl(op, i, layout.offsets[v][i], frames[v][i])).filter(Boolean);
     return `fn draw_view${v}(n: u32, view: u32, base: u32) {\n  ${draws.join('\n  ')}\n}`;
   });
-  const dispatch = views.length === 1 ? 'draw_view0(n, view, base);' : 'if (view == 0u) { draw_view0(n, view, base); } else { draw_view1(n, view, base); }';
+  // The draws are keyed by the image's index in the global batch: a process of a data-parallel run
+  // holds the images from u.image_offset on, and draws what one process would for them.
+  const dispatch = views.length === 1 ? 'draw_view0(key, view, base);' : 'if (view == 0u) { draw_view0(key, view, base); } else { draw_view1(key, view, base); }';
   return /* wgsl */ `
-struct U { count: u32, views: u32, in_h: u32, in_w: u32, out_h: u32, out_w: u32, view: u32, _p0: u32 }
+struct U { count: u32, views: u32, in_h: u32, in_w: u32, out_h: u32, out_w: u32, view: u32, image_offset: u32 }
 @group(0) @binding(0) var<uniform> u: U;
 ${stepDecl(1)}
 @group(0) @binding(2) var<storage, read_write> params: array<f32>;
@@ -225,6 +227,7 @@ ${bodies.join('\n')}
   let view = g / u.count;
   let n = g % u.count;
   let base = g * ${layout.stride}u;
+  let key = n + u.image_offset;
   // Slots no op of this view uses stay 0, whatever the buffer held before.
   for (var k = 0u; k < ${layout.stride}u; k++) { params[base + k] = 0.0; }
   ${dispatch}
