@@ -387,6 +387,8 @@ export interface DistillSpec {
   optimizer: "sgd" | "lars";
   /** Momentum of the distillation optimizer. */
   momentum: number;
+  /** Distil on a seeded subset of this many training images each epoch (all of them when absent): short runs on slow machines. */
+  limit?: number;
 }
 
 /** The student: the teacher's encoder with its widths scaled. */

@@ -8,7 +8,8 @@ import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { compilePhase } from '../compiler/compile.js';
 import { BatchLoader, classCount, imageBytes, openDataset, type Dataset } from '../data/index.js';
-import { labelledSubset, splitValidation } from '../data/labels.js';
+import { labelledSubset, pick, splitValidation } from '../data/labels.js';
+import { mixSeed, permutation, Rng } from '../data/rng.js';
 import { extractFeatures } from '../eval/features.js';
 import { linearProbe } from '../eval/linear-probe.js';
 import { StepExecutor } from '../gpu/executor.js';
@@ -49,6 +50,8 @@ export interface V2Summary {
 export const PHASE_DIRS = { finetune: 'finetune', scratch: 'finetune-scratch', distill: 'distill' } as const;
 /** The weights of a phase's best epoch by validation accuracy: what is reported and what teaches. */
 const BEST = 'best.safetensors';
+/** Seed stream of distill.limit's subset, apart from the validation and label draws. */
+const DISTILL_STREAM = 0xd157;
 const RESULT = 'result.json';
 /** Images per inference pass (validation, test, agreement). */
 const EVAL_BATCH = 256;
@@ -126,6 +129,8 @@ async function finetuneAll(rt: Runtime, spec: ResolvedSpec, dir: string, pretrai
 async function probeOnSubset(rt: Runtime, spec: ResolvedSpec, weights: Record<string, Float32Array>, data: V2Data): Promise<number> {
   const train = await extractFeatures(rt, spec, weights, data.labelled);
   const test = await extractFeatures(rt, spec, weights, data.test);
+  // eval.linear false switches off the end-of-run probe on every label, not this one: it then
+  // trains with eval.linear's schema defaults (10 epochs at 0.1).
   const linear = spec.eval.linear || { epochs: 10, lr: 0.1 };
   return (await linearProbe(rt, train, test, { classes: data.classes, epochs: linear.epochs, lr: linear.lr, seed: spec.train.seed })).top1;
 }
@@ -306,6 +311,13 @@ function writeCurves(folder: string): void {
   );
 }
 
+/** A seeded subset of `limit` images (all when absent), in the split's order. */
+function limited(ds: Dataset, limit: number | undefined, seed: number): Dataset {
+  if (limit === undefined || limit >= ds.count) return ds;
+  const chosen = permutation(ds.count, new Rng(mixSeed(seed, DISTILL_STREAM))).slice(0, limit).sort();
+  return pick(ds, chosen, `${ds.name} (${limit} images)`);
+}
+
 /** The teacher's encoder with every conv/linear width scaled by `width` (rounded, at least 1). */
 export function scaleWidth(layers: EncoderLayer[], width: number): EncoderLayer[] {
   return layers.map((layer): EncoderLayer => {
@@ -377,7 +389,7 @@ async function distill(rt: Runtime, spec: ResolvedSpec, dir: string, data: V2Dat
         options,
         schedule: { epochs: d.epochs, lr: d.lr, batch, seed: spec.train.seed },
         // With α = 1 the labels are unused: every training image teaches, as in the paper.
-        data: d.alpha === 1 ? data.train : data.labelled,
+        data: d.alpha === 1 ? limited(data.train, d.limit, spec.train.seed) : data.labelled,
         val: data.val,
         test: data.test,
         initial: {},
