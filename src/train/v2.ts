@@ -378,7 +378,9 @@ async function distill(rt: Runtime, spec: ResolvedSpec, dir: string, data: V2Dat
   const batch = Math.min(d.batch_size, data.train.count);
   const teacherEx = await StepExecutor.create(rt, compilePhase(teacherLogits(batch, true), rt.target).kernels, { initial: teacher.weights });
   const options = { type: d.optimizer, lr: d.lr, momentum: d.momentum, temperature: d.temperature, alpha: d.alpha, replay: true };
-  say(`distilling ${teacher.source} into a student of width ×${width} (T ${d.temperature}, α ${d.alpha}) on ${data.train.count} training images, ${d.epochs} epochs`);
+  // With α = 1 the labels are unused: every training image (or distill.limit of them) teaches, as in the paper.
+  const images = d.alpha === 1 ? limited(data.train, d.limit, spec.train.seed) : data.labelled;
+  say(`distilling ${teacher.source} into a student of width ×${width} (T ${d.temperature}, α ${d.alpha}) on ${images.count} training images, ${d.epochs} epoch${d.epochs === 1 ? '' : 's'}`);
   try {
     const result = await supervised(
       rt,
@@ -388,8 +390,7 @@ async function distill(rt: Runtime, spec: ResolvedSpec, dir: string, data: V2Dat
         logits: (b) => classifierLogitsPhase(student, b, data.classes, 0),
         options,
         schedule: { epochs: d.epochs, lr: d.lr, batch, seed: spec.train.seed },
-        // With α = 1 the labels are unused: every training image teaches, as in the paper.
-        data: d.alpha === 1 ? limited(data.train, d.limit, spec.train.seed) : data.labelled,
+        data: images,
         val: data.val,
         test: data.test,
         initial: {},
