@@ -3,9 +3,9 @@
 // class-balanced, seeded fraction of the rest's labels (1% and 10% as in the paper).
 import { DataError, imageBytes, type Dataset } from './dataset.js';
 import { mixSeed, permutation, Rng } from './rng.js';
+import { perClass, valCount } from '../spec/label-counts.js';
 
-/** The validation split never exceeds this many images: enough for a stable accuracy, cheap to evaluate. */
-export const MAX_VAL = 5000;
+export { MAX_VAL } from '../spec/label-counts.js';
 
 /** Seed streams, so the validation split and the labelled subset are independent draws of one seed. */
 const VAL_STREAM = 0x7a1;
@@ -32,22 +32,12 @@ export function pick(ds: Dataset, indices: ArrayLike<number>, name = ds.name): D
   return { ...rest, images, labels, count: indices.length, name };
 }
 
-/** Images the validation split takes from `count` training images. */
-export function valCount(count: number, fraction: number): number {
-  return Math.min(MAX_VAL, Math.round(fraction * count));
-}
-
 /** A seeded, class-blind hold-out of the training split: { train, val }. */
 export function splitValidation(ds: Dataset, fraction: number, seed: number): { train: Dataset; val: Dataset } {
   const order = permutation(ds.count, new Rng(mixSeed(seed, VAL_STREAM)));
   const n = valCount(ds.count, fraction);
   const sorted = (a: Uint32Array) => Uint32Array.from(a).sort();
   return { train: pick(ds, sorted(order.subarray(n)), ds.name), val: pick(ds, sorted(order.subarray(0, n)), `${ds.name} (validation)`) };
-}
-
-/** Labelled images per class for a fraction of `count` images over `classes` classes. */
-export function perClass(count: number, fraction: number, classes: number): number {
-  return Math.floor((fraction * count) / classes);
 }
 
 /**

@@ -1,6 +1,6 @@
 // Checks the schema cannot express: relations between fields of the resolved spec. Each problem is
 // positioned at the field the user wrote (or the nearest block holding the default).
-import { perClass, valCount } from '../data/labels.js';
+import { perClass, valCount } from './label-counts.js';
 import type { Code } from './codes.js';
 import { diagnostic, type Diagnostic, type Loc } from './diagnostic.js';
 import type { SpecPath } from './tree.js';
