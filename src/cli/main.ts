@@ -14,6 +14,7 @@ import { registerEval } from './commands/eval.js';
 import { registerProfile } from './commands/profile.js';
 import { registerExport } from './commands/export.js';
 import { registerReport } from './commands/report.js';
+import { registerV2 } from './commands/v2.js';
 import { GpuError } from '../gpu/runtime.js';
 import { CODES } from '../spec/index.js';
 
@@ -46,6 +47,7 @@ export async function main(argv: string[]): Promise<number> {
   registerProfile(program);
   registerExport(program);
   registerReport(program);
+  registerV2(program);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;

@@ -77,3 +77,82 @@ export function linearProbePhase(dim: number, classes: number, batch: number, o:
 export function probeLogitsPhase(dim: number, classes: number, batch: number): PhaseSpec {
   return { name: 'probe_logits', input: { name: 'features', shape: [batch, dim] }, network: { classifier: { classes } }, mode: 'eval' };
 }
+
+/** SimCLR v2 fine-tuning and distillation: momentum SGD or LARS, no weight decay, no warmup. */
+export interface SupervisedOptions {
+  type: 'sgd' | 'lars';
+  lr: number;
+  momentum: number;
+}
+
+function supervisedOptimizer(o: SupervisedOptions): OptimizerSpec {
+  return { type: o.type, lr: o.lr, momentum: o.momentum, weight_decay: 0, exclude_bn_and_bias: true, eeta: 0.001, betas: [0, 0], eps: 0 };
+}
+
+/**
+ * The training images of a supervised phase, one view each: as google-research/simclr fine-tunes,
+ * the spec's crop and flip then its normalisation, without colour distortion. A spec without
+ * augmentation ops (the golden tests) is fed float 'images' directly.
+ */
+function labelledImages(spec: ModelSpec, batch: number, given = false): Pick<PhaseSpec, 'input' | 'augment'> {
+  const size = spec.augment.size;
+  const ops = spec.augment.views?.[0].filter((op) => op.op === 'random_resized_crop' || op.op === 'flip' || op.op === 'normalize');
+  if (!ops) return { input: { name: 'images', shape: [batch, spec.encoder.in_channels, size, size] } };
+  const head = augmented(spec, batch, 'images', [ops]);
+  return given ? { ...head, augment: { ...head.augment!, given: true } } : head;
+}
+
+/**
+ * SimCLR v2 fine-tuning: the encoder, the projection head up to layer `fromLayer` (0: the encoder's
+ * output) and a new linear classifier (zero-initialised, as zero_init_logits_layer), all trainable,
+ * BatchNorm in training mode, cross-entropy against `labels`.
+ */
+export function finetunePhase(spec: ModelSpec, batch: number, classes: number, o: SupervisedOptions & { fromLayer: number; zeroInit?: boolean }, keepGrads = false): PhaseSpec {
+  // `check` reports this as E0308; phases built outside a spec (tests, benches) get it here.
+  if (o.fromLayer > spec.projector.layers - 1) throw new Error(`from_layer ${o.fromLayer} is beyond the head's ${spec.projector.layers - 1} hidden layers`);
+  return {
+    name: 'finetune',
+    ...labelledImages(spec, batch),
+    network: { encoder: spec.encoder, head: { projector: spec.projector, upTo: o.fromLayer }, classifier: { classes, zeroInit: o.zeroInit ?? true } },
+    loss: { type: 'cross_entropy', attrs: {} },
+    optimizer: supervisedOptimizer(o),
+    mode: 'train',
+    checkpoint: spec.encoder.checkpoint,
+    keepGrads,
+  };
+}
+
+/**
+ * A fine-tuned network's logits, BatchNorm from running statistics: evaluation (whole images, only
+ * normalised) or, with `augment`, a distillation teacher on augmented images, whose draws ('records')
+ * the student's step then replays so both see the same views.
+ */
+export function classifierLogitsPhase(spec: ModelSpec, batch: number, classes: number, fromLayer: number, augment = false): PhaseSpec {
+  const size = spec.augment.size;
+  const normalize = spec.augment.views?.[0].filter((op) => op.op === 'normalize');
+  const head = augment ? labelledImages(spec, batch) : normalize ? augmented(spec, batch, 'images', [normalize]) : { input: { name: 'images', shape: [batch, spec.encoder.in_channels, size, size] } };
+  return {
+    name: 'classifier_logits',
+    ...head,
+    network: { encoder: spec.encoder, head: { projector: spec.projector, upTo: fromLayer }, classifier: { classes } },
+    mode: 'eval',
+  };
+}
+
+/**
+ * SimCLR v2 distillation into `student` (an encoder with its own classifier on its output): the `kd`
+ * row against the fed `teacher_logits` (and `labels` when α < 1), the student in training mode. With
+ * `replay` the augmentation reads the teacher's records instead of drawing its own.
+ */
+export function distillPhase(student: ModelSpec, batch: number, classes: number, o: SupervisedOptions & { temperature: number; alpha: number; replay?: boolean }, keepGrads = false): PhaseSpec {
+  return {
+    name: 'distill',
+    ...labelledImages(student, batch, o.replay),
+    network: { encoder: student.encoder, classifier: { classes } },
+    loss: { type: 'kd', attrs: { temperature: o.temperature, alpha: o.alpha } },
+    optimizer: supervisedOptimizer(o),
+    mode: 'train',
+    checkpoint: student.encoder.checkpoint,
+    keepGrads,
+  };
+}

@@ -3,8 +3,16 @@
 // f32 tensor does (the executor's writes, the op tests' uploads, the float64 references) unchanged,
 // and ids are exact far past any class count (2²⁴). A label outside [0, C) marks a row that does not
 // count (the probe pads its last, partial batch with −1), so one compiled step serves every batch:
-// the mean is over the counted rows.
-import { ceilDiv, defineOp, numel } from './op.js';
+// the mean is over the counted rows. `scale` (default 1) weighs the loss inside a larger loss row
+// (distillation's (1 − α)·CE), so the weighted term costs no extra node.
+import { ceilDiv, defineOp, numel, type Attrs } from './op.js';
+
+export interface CrossEntropyAttrs extends Attrs {
+  scale?: number;
+}
+
+const weight = (attrs: CrossEntropyAttrs) => attrs.scale ?? 1;
+const params = (b: number, c: number, attrs: CrossEntropyAttrs) => ({ values: [b, c, weight(attrs)], types: ['u32', 'u32', 'f32'] as ('u32' | 'f32')[] });
 
 const WG = 256;
 
@@ -29,7 +37,7 @@ function rows(z: Float64Array, labels: Float64Array, [b, c]: number[], each: (ro
 }
 
 const HEAD = /* wgsl */ `
-struct P { b: u32, c: u32 }
+struct P { b: u32, c: u32, scale: f32 }
 @group(0) @binding(0) var<uniform> p: P;
 @group(0) @binding(1) var<storage, read> z: array<f32>;
 @group(0) @binding(2) var<storage, read> labels: array<f32>;
@@ -66,7 +74,7 @@ var<workgroup> seen: array<f32, ${WG}>;
     if (t < half) { part[t] += part[t + half]; seen[t] += seen[t + half]; }
     workgroupBarrier();
   }
-  if (t == 0u) { loss[0] = select(0.0, part[0] / seen[0], seen[0] > 0.0); }
+  if (t == 0u) { loss[0] = select(0.0, p.scale * part[0] / seen[0], seen[0] > 0.0); }
 }`;
 
 /**
@@ -88,10 +96,11 @@ const BACKWARD = /* wgsl */ `${HEAD}
   var n = 0.0;
   for (var r = 0u; r < p.b; r++) { if (counted(labels[r])) { n += 1.0; } }
   let top = row_max(i);
-  let scale = g[0] / (n * row_sum(i, top));
+  let k = p.scale * g[0] / n;
+  let scale = k / row_sum(i, top);
   let hit = u32(label);
   for (var j = 0u; j < p.c; j++) {
-    dz[i * p.c + j] = exp(z[i * p.c + j] - top) * scale - select(0.0, g[0] / n, j == hit);
+    dz[i * p.c + j] = exp(z[i * p.c + j] - top) * scale - select(0.0, k, j == hit);
   }
 }`;
 
@@ -99,42 +108,42 @@ function logitShapes(z: number[], labels: number[]): void {
   if (z.length !== 2 || labels.length !== 1 || labels[0] !== z[0]) throw new Error(`cross_entropy takes logits [B, C] and labels [B], got [${z}] and [${labels}]`);
 }
 
-defineOp({
+defineOp<CrossEntropyAttrs>({
   name: 'cross_entropy',
   shape: ([z, labels]) => {
     logitShapes(z, labels);
     return [[1]];
   },
-  reference: ([z, labels], [shape]) => {
+  reference: ([z, labels], [shape], attrs) => {
     let total = 0;
     const n = rows(z, labels, shape, (_i, _label, _p, loss) => (total += loss));
-    return [Float64Array.of(n ? total / n : 0)];
+    return [Float64Array.of(n ? (weight(attrs) * total) / n : 0)];
   },
-  kernel: ([[b, c]]) => ({
-    programs: [{ label: 'cross_entropy', code: FORWARD, groups: [1], params: { values: [b, c] }, bindings: ['in:0', 'in:1', 'out:0'] }],
+  kernel: ([[b, c]], attrs) => ({
+    programs: [{ label: 'cross_entropy', code: FORWARD, groups: [1], params: params(b, c, attrs), bindings: ['in:0', 'in:1', 'out:0'] }],
   }),
-  grad: ({ inputs: [z, labels], grads: [g], emit }) => [g && emit('cross_entropy_backward', [z, labels, g])[0], undefined],
+  grad: ({ inputs: [z, labels], grads: [g], attrs, emit }) => [g && emit('cross_entropy_backward', [z, labels, g], attrs)[0], undefined],
   flops: ([z]) => 4 * numel(z),
 });
 
 /** logits [B, C], labels [B], ∂L/∂loss [1] → ∂L/∂logits [B, C]. */
-defineOp({
+defineOp<CrossEntropyAttrs>({
   name: 'cross_entropy_backward',
   shape: ([z, labels]) => {
     logitShapes(z, labels);
     return [z];
   },
-  reference: ([z, labels, g], [shape]) => {
+  reference: ([z, labels, g], [shape], attrs) => {
     const c = shape[1];
     const dz = new Float64Array(numel(shape));
     const hits: [number, number, Float64Array][] = [];
     const n = rows(z, labels, shape, (i, label, p) => hits.push([i, label, Float64Array.from(p)]));
-    for (const [i, label, p] of hits) for (let j = 0; j < c; j++) dz[i * c + j] = (g[0] * (p[j] - (j === label ? 1 : 0))) / n;
+    for (const [i, label, p] of hits) for (let j = 0; j < c; j++) dz[i * c + j] = (weight(attrs) * g[0] * (p[j] - (j === label ? 1 : 0))) / n;
     return [dz];
   },
-  kernel: ([[b, c]]) => ({
+  kernel: ([[b, c]], attrs) => ({
     programs: [
-      { label: 'cross_entropy_backward', code: BACKWARD, groups: [ceilDiv(b, WG)], params: { values: [b, c] }, bindings: ['in:0', 'in:1', 'in:2', 'out:0'] },
+      { label: 'cross_entropy_backward', code: BACKWARD, groups: [ceilDiv(b, WG)], params: params(b, c, attrs), bindings: ['in:0', 'in:1', 'in:2', 'out:0'] },
     ],
   }),
   flops: ([z]) => 5 * numel(z),

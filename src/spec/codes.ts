@@ -30,6 +30,8 @@ export const CODES = {
   E0306: { severity: 'error', title: 'a [min, max] range with min > max' },
   E0307: { severity: 'error', title: 'encoder in_channels differs from data.channels' },
   E0308: { severity: 'error', title: "finetune.from_layer beyond the projector's layers" },
+  E0309: { severity: 'error', title: 'finetune.label_fraction leaves a class without a labelled image' },
+  E0310: { severity: 'error', title: 'distill.teacher is not a run folder or a checkpoint' },
   E0401: { severity: 'error', title: "a layer does not fit its input's shape" },
   E0402: { severity: 'error', title: 'an augmentation op cannot run on these views' },
   E0403: { severity: 'error', title: 'the data cannot be read or does not fit the spec' },

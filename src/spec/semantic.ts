@@ -1,11 +1,23 @@
 // Checks the schema cannot express: relations between fields of the resolved spec. Each problem is
 // positioned at the field the user wrote (or the nearest block holding the default).
+import { perClass, valCount } from './label-counts.js';
 import type { Code } from './codes.js';
 import { diagnostic, type Diagnostic, type Loc } from './diagnostic.js';
 import type { SpecPath } from './tree.js';
 import type { ResolvedSpec } from './types.js';
 
 export type Locate = (path: SpecPath) => Loc;
+
+/**
+ * The training split's size and classes where the source fixes them without reading files (the
+ * embedded MNIST: 5/6 of 10,000; Fashion-MNIST's 60,000; synthetic), so `check` can size the
+ * labelled subset; other sources are checked when the run reads them.
+ */
+function knownTrainSplit(data: ResolvedSpec['data']): { count: number; classes: number } | undefined {
+  if (data.split !== 'train') return undefined;
+  const full = data.source === 'mnist' ? 8333 : data.source === 'fashion-mnist' && !data.path ? 60000 : data.source === 'synthetic' ? 2048 : undefined;
+  return full === undefined ? undefined : { count: Math.min(full, data.limit ?? full), classes: 10 };
+}
 
 export function semanticDiagnostics(spec: ResolvedSpec, locate: Locate): Diagnostic[] {
   const out: Diagnostic[] = [];
@@ -26,6 +38,17 @@ export function semanticDiagnostics(spec: ResolvedSpec, locate: Locate): Diagnos
   }
   if (spec.finetune && spec.finetune.from_layer > projector.layers - 1) {
     report('E0308', ['finetune', 'from_layer'], `finetune.from_layer ${spec.finetune.from_layer} is beyond the projector's ${projector.layers - 1} hidden layer${projector.layers === 2 ? '' : 's'}`);
+  }
+  const known = knownTrainSplit(data);
+  if (spec.finetune && known) {
+    const train = known.count - valCount(known.count, data.val_fraction);
+    if (perClass(train, spec.finetune.label_fraction, known.classes) < 1) {
+      const least = (known.classes / train).toPrecision(2);
+      report('E0309', ['finetune', 'label_fraction'], `finetune.label_fraction ${spec.finetune.label_fraction} of the ${train} training images (after data.val_fraction) gives fewer than one labelled image for each of ${known.classes} classes; use at least ${least}`);
+    }
+  }
+  if (spec.distill && spec.distill.teacher === 'finetune' && !spec.finetune) {
+    report('E0310', ['distill', 'teacher'], 'distill.teacher is `finetune` (the default) but the spec has no finetune section: add one, or name a run folder or checkpoint of a fine-tuned network');
   }
   augment.views.forEach((view, v) =>
     view.forEach((op, i) => {

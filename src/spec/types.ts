@@ -25,7 +25,7 @@ export interface ResolvedSpec {
   eval: EvalSpec;
   /** SimCLR v2 fine-tuning on a fraction of the labels, from a layer of the projection head. */
   finetune?: FinetuneSpec;
-  /** SimCLR v2 distillation from a teacher checkpoint into this spec's network. */
+  /** SimCLR v2 distillation from a teacher (this run's fine-tuned network, another run or a checkpoint) into a student encoder with its own classifier. */
   distill?: DistillSpec;
 }
 
@@ -45,6 +45,8 @@ export interface DataSpec {
   channels: 1 | 3;
   /** The split evaluation (kNN, linear probe) is measured on. */
   eval_split: "train" | "test";
+  /** Share of the training split held out (seeded, class-blind) for every choice made during a run: the best epoch of fine-tuning and distillation. Capped at 5,000 images; the test split is only reported. */
+  val_fraction: number;
 }
 
 /** The backbone network: a stdlib architecture (`use xresnet18`) or layers given here. */
@@ -357,14 +359,42 @@ export interface FinetuneSpec {
   epochs: number;
   /** Fine-tuning learning rate. */
   lr: number;
+  /** Labelled images per fine-tuning step. */
+  batch_size: number;
+  /** Fine-tuning optimizer: momentum SGD or LARS, no weight decay (SimCLR v2). */
+  optimizer: "sgd" | "lars";
+  /** Momentum of the fine-tuning optimizer. */
+  momentum: number;
+  /** Start the new classifier at zero (google-research/simclr's zero_init_logits_layer). */
+  zero_init: boolean;
 }
 
-/** SimCLR v2 distillation from a teacher checkpoint into this spec's network. */
+/** SimCLR v2 distillation from a teacher (this run's fine-tuned network, another run or a checkpoint) into a student encoder with its own classifier. */
 export interface DistillSpec {
-  /** Path of the teacher's checkpoint. */
+  /** `finetune` (this run's fine-tuned network, the default), a run folder or a checkpoint file of a fine-tuned network. */
   teacher: string;
   /** Distillation temperature T of T²·CE(softmax(teacher/T), log_softmax(student/T)). */
   temperature: number;
   /** Distillation epochs. */
   epochs: number;
+  /** The student: the teacher's encoder with its widths scaled. */
+  student?: StudentSpec;
+  /** Weight of the soft term: (1 − alpha)·CE(labels, student) + alpha·T²·CE(softmax(teacher/T), log_softmax(student/T)); 1 uses no labels. */
+  alpha: number;
+  /** Distillation learning rate. */
+  lr: number;
+  /** Images per distillation step. */
+  batch_size: number;
+  /** Distillation optimizer: momentum SGD or LARS, no weight decay. */
+  optimizer: "sgd" | "lars";
+  /** Momentum of the distillation optimizer. */
+  momentum: number;
+  /** Distil on a seeded subset of this many training images each epoch (all of them when absent): short runs on slow machines. */
+  limit?: number;
+}
+
+/** The student: the teacher's encoder with its widths scaled. */
+export interface StudentSpec {
+  /** Width multiplier of the student's encoder relative to the teacher's (every conv/linear `out`, rounded). */
+  width: number;
 }

@@ -23,6 +23,7 @@ import { MetricsLog, readMetrics } from './metrics.js';
 import { Progress, type Out } from './progress.js';
 import { FILES, newRunFolder, readRunSpec, writeAtomic, writeJson } from './run-folder.js';
 import { lrAt, makeSchedule } from './schedule.js';
+import { runV2Phases, type V2Summary } from './v2.js';
 
 export interface RunOptions {
   /** The run folder (default: train.out/NAME-TIMESTAMP). */
@@ -41,7 +42,7 @@ export interface RunOptions {
   collectives?: Collectives;
 }
 
-export interface RunSummary {
+export interface RunSummary extends V2Summary {
   run_dir: string;
   status: 'finished' | 'stopped' | 'interrupted';
   steps: number;
@@ -167,7 +168,7 @@ export async function train(given: ResolvedSpec | undefined, options: RunOptions
   executor.destroy();
   await writePictures(rt, spec, dataset, dir);
   const { trained, baseline } = await evaluateRun(rt, spec, weights, tensorsOf(readCheckpoint(join(dir, FILES.init)).tensors), say, evalData);
-  const result = summary(dir, status, step, totalSteps, loss, imagesPerS, started, trained, baseline, dataset);
+  const result: RunSummary = { ...summary(dir, status, step, totalSteps, loss, imagesPerS, started, trained, baseline, dataset), ...(await runV2Phases(rt, spec, dir, weights, say)) };
   writeJson(join(dir, FILES.summary), result);
   metrics.append({ step: step - 1, epoch: step / loader.stepsPerEpoch, knn_top1: trained?.knn_top1, linear_top1: trained?.linear_top1 });
   await writeCurves(dir);
@@ -192,8 +193,6 @@ export function trainingPlan(spec: ResolvedSpec, startStep: number) {
 /** Spec parts `run` accepts but does not act on yet: said at the start, never silently dropped. */
 export function notRunYet(spec: ResolvedSpec, processes = 1): string[] {
   const out: string[] = [];
-  if (spec.finetune) out.push('the finetune section is not run by `run` yet; the contrastive stage trains alone');
-  if (spec.distill) out.push('the distill section is not run by `run` yet; the contrastive stage trains alone');
   if (spec.train.precision === 'f16') out.push('train.precision f16 is not used by the training graph yet; it trains in f32');
   if (spec.train.devices > 1 && spec.train.devices !== processes) out.push(`train.devices ${spec.train.devices}, but this run has ${processes} process(es), one device each (start more with --devices N or mpirun -np N)`);
   if (spec.train.sync_batchnorm === false && processes > 1) out.push("train.sync_batchnorm is false: each process's BatchNorm normalises by its own images' statistics, so the result differs from one process");

@@ -24,6 +24,17 @@ test('cross_entropy_backward matches its reference', async () => {
   await checkOp('cross_entropy_backward', [[513, 3], [513], [1]], {}, { inputs: [undefined, labels(513, 3), Float64Array.of(1)] });
 });
 
+test('scale weighs the loss and its gradient: the reference is scale × the unweighted one, and the WGSL matches', async () => {
+  const z = randoms(45, 8, -3, 3);
+  const y = labels(9, 5, 4);
+  const [plain] = getOp('cross_entropy').reference([z, y], [[9, 5], [9]], {});
+  const [weighted] = getOp('cross_entropy').reference([z, y], [[9, 5], [9]], { scale: 0.3 });
+  assert.ok(Math.abs(weighted[0] - 0.3 * plain[0]) < 1e-15, `${weighted[0]} vs 0.3 × ${plain[0]}`);
+  await checkOp('cross_entropy', [[37, 7], [37]], { scale: 0.3 }, { inputs: [randoms(37 * 7, 4, -30, 30), labels(37, 7)] });
+  await checkOp('cross_entropy_backward', [[37, 7], [37], [1]], { scale: 0.3 }, { inputs: [randoms(37 * 7, 5, -30, 30), labels(37, 7), Float64Array.of(0.7)] });
+  checkGrad('cross_entropy', [[9, 5], [9]], { scale: 0.3 }, { inputs: [z, y] });
+});
+
 test('cross_entropy gradient equals finite differences', () => {
   checkGrad('cross_entropy', [[9, 5], [9]], {}, { inputs: [randoms(45, 6, -3, 3), labels(9, 5, 4)] });
 });

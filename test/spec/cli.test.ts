@@ -81,7 +81,7 @@ test('print --resolved --json: the resolved spec, with --set applied', () => {
 
 test('fmt --to yaml --write, then fmt back: the same resolved spec', () => {
   const src = join(dir, 'conv.simclr');
-  writeFileSync(src, readFileSync(join(packageRoot, 'examples/simclr-v2.simclr'), 'utf8').replace(/use (\w+)/g, 'use "stdlib/$1"').replace(/"stdlib\/xresnet18"/, '"stdlib/encoders/xresnet18"').replace(/"stdlib\/simclr_v2"/, '"stdlib/heads/simclr_v2"').replace(/"stdlib\/simclr_cifar"/, '"stdlib/augment/simclr_cifar"'));
+  writeFileSync(src, readFileSync(join(packageRoot, 'examples/simclr-v2.simclr'), 'utf8').replace(/use (\w+)/g, 'use "stdlib/$1"').replace(/"stdlib\/xresnet18"/, '"stdlib/encoders/xresnet18"').replace(/"stdlib\/small_convnet"/, '"stdlib/encoders/small_convnet"').replace(/"stdlib\/simclr_v2"/, '"stdlib/heads/simclr_v2"').replace(/"stdlib\/simclr_cifar"/, '"stdlib/augment/simclr_cifar"'));
   const toYaml = cli('fmt', src, '--to', 'yaml', '--write');
   assert.is(toYaml.code, 0, toYaml.err);
   const yml = readFileSync(join(dir, 'conv.yml'), 'utf8');

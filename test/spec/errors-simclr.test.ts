@@ -20,7 +20,6 @@ test('wrong type', () => void expectError('train { batch_size: "lots" }', 'E0101
 test('fraction where a whole number belongs', () => void expectError('train { steps: 1.5 }', 'E0101', 1, 16, 'a whole number'));
 test('block where a value belongs', () => void expectError('eval { knn: true }', 'E0101', 1, 13, 'eval.knn must be false or a block'));
 test('missing required field', () => void expectError('encoder { layers: [conv { kernel: 3 }] }', 'E0105', 1, 20, "missing required field 'out' in encoder.layers[0]"));
-test('missing required field of an optional section', () => void expectError('distill { temperature: 2 }', 'E0105', 1, 1, "missing required field 'teacher' in distill"));
 test('unclosed block: one message, at the brace', () => {
   expectOnly('data {\n  source: mnist\ntrain { steps: 10 }\n', ['E0004@1:6']);
 });
@@ -43,6 +42,11 @@ test('image folder without a path', () => void expectError('data { source: image
 test('even blur kernel', () => void expectError('augment { ops: [blur { kernel: 4 }] }', 'E0305', 1, 32, 'must be odd'));
 test('crop scale upside down', () => void expectError('augment { ops: [random_resized_crop { scale: [0.9, 0.2] }] }', 'E0306', 1, 46));
 test('encoder channels differ from the data', () => void expectError('encoder { in_channels: 3 }', 'E0307', 1, 24));
+// Fashion-MNIST's 60,000 training images less the 5,000 validation ones: 0.0001 labels 5.5 images, under one a class.
+test('a label fraction too small for the classes', () =>
+  void expectError('data { source: fashion-mnist }\nfinetune { label_fraction: 0.0001 }', 'E0309', 2, 28, 'fewer than one labelled image for each of 10 classes; use at least 0.00018'));
+test('a label fraction of one image a class passes', () => void expectOnly('data { source: fashion-mnist }\nfinetune { label_fraction: 0.0002 }\ntrain { steps: 10 }', []));
+test("distilling from this run's fine-tuned network without a finetune section", () => void expectError('distill { temperature: 2 }', 'E0310', 1, 9, 'has no finetune section'));
 test('fine-tuning beyond the head', () => void expectError('finetune { from_layer: 2 }', 'E0308', 1, 24, "beyond the projector's 1 hidden layer"));
 
 test('several errors in one file are all reported, in order', () => {

@@ -8,6 +8,7 @@ import { formatTable } from '../table.js';
 import { runtime } from '../../gpu/runtime.js';
 import { writeReport } from '../../report/report.js';
 import { train, type RunSummary } from '../../train/trainer.js';
+import { v2Rows } from './v2.js';
 import { addSetOption, loadOrReport } from '../spec-arg.js';
 
 interface RunFlags {
@@ -94,6 +95,7 @@ function report(r: RunSummary): string {
     rows.push(['kNN top-1 (trained | random init)', `${pct(r.knn_top1)} | ${pct(r.random_init_knn_top1)}`]);
     rows.push(['linear top-1 (trained | random init)', `${pct(r.linear_top1)} | ${pct(r.random_init_linear_top1)}`]);
   }
+  rows.push(...v2Rows(r));
   if (r.held_out) rows.push(['held-out split (train | test images)', `${r.held_out.train} | ${r.held_out.test}`]);
   rows.push(['run folder', r.run_dir]);
   return formatTable(rows);

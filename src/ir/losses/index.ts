@@ -2,3 +2,4 @@
 export * from './loss.js';
 import './infonce.js';
 import './cross_entropy.js';
+import './kd.js';
