@@ -22,7 +22,7 @@ import { CODES } from '../spec/index.js';
  * Dawn's reports are pages of validation text about objects the user never named: the first line
  * says what failed, and the whole report is kept behind SIMCLR_DEBUG for a bug report.
  */
-function gpuDiagnostic(err: GpuError): string {
+export function gpuDiagnostic(err: GpuError): string {
   const [first] = err.message.split('\n');
   const short = first.length > 240 ? `${first.slice(0, 240)}…` : first;
   const full = process.env.SIMCLR_DEBUG ? `\n${err.message}` : ' (set SIMCLR_DEBUG=1 for the device\'s full report)';
