@@ -3,15 +3,18 @@
 import { getOp, type Attrs, type Value } from '../kernels/op.js';
 import { fmtShape, type Graph, type Tensor } from './graph.js';
 
-/** Appends ∂loss/∂t for every t in `wrt`; returns them by tensor id. */
-export function appendBackward(g: Graph, loss: Tensor, wrt: Tensor[]): Map<number, Tensor> {
+/**
+ * Appends ∂loss/∂t for every t in `wrt`; returns them by tensor id. `seed` is ∂loss/∂loss (1, or
+ * the loss scale of mixed precision, which makes these gradients of the scaled loss).
+ */
+export function appendBackward(g: Graph, loss: Tensor, wrt: Tensor[], seed?: Tensor): Map<number, Tensor> {
   const forward = g.nodes.filter((n) => n.stage === 'forward');
   const needs = new Set(wrt.map((t) => t.id));
   for (const n of forward) if (n.inputs.some((i) => needs.has(i))) for (const o of n.outputs) needs.add(o);
   if (!needs.has(loss.id)) throw new Error('the loss does not depend on any trained parameter');
 
   const grads = new Map<number, Tensor>();
-  grads.set(loss.id, g.leaf('const', loss.shape, loss.path, { fill: 1 }));
+  grads.set(loss.id, seed ?? g.leaf('const', loss.shape, loss.path, { fill: 1 }));
   for (let k = forward.length - 1; k >= 0; k--) {
     const node = forward[k];
     const outGrads = node.outputs.map((o) => grads.get(o));
