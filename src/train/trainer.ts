@@ -16,6 +16,7 @@ import { optimizerFor, stepScalars } from '../ir/optimizer.js';
 import { renderChart } from '../picture/chart.js';
 import type { ResolvedSpec } from '../spec/index.js';
 import { checkTensors, CheckpointError, readCheckpoint, readLatestCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoint.js';
+import { checkPrecision, LossScaleWatch, lossScalePanel } from './loss-scale.js';
 import { MetricsLog, readMetrics } from './metrics.js';
 import { Progress, type Out } from './progress.js';
 import { FILES, newRunFolder, readRunSpec, writeAtomic, writeJson } from './run-folder.js';
@@ -86,12 +87,14 @@ export async function train(given: ResolvedSpec | undefined, options: RunOptions
   const totalSteps = spec.train.steps ?? spec.train.epochs! * loader.stepsPerEpoch;
   const schedule = makeSchedule({ optimizer: spec.optimizer, schedule: spec.schedule, batchSize, stepsPerEpoch: loader.stepsPerEpoch, totalSteps });
   const stepSpec: TrainingSpec = { ...spec, optimizer: optimizerFor(spec.optimizer, batchSize) };
+  checkPrecision(spec.train.precision, rt.target);
   const compiled = compile(stepSpec, { target: rt.target });
   if (latest) checkTensors(latest.path, latest.checkpoint, compiled.graph);
   const executor = await StepExecutor.create(rt, compiled.kernels, {
     seed: spec.train.seed,
     initial: resumed && tensorsOf(resumed.tensors),
   });
+  const scaler = await LossScaleWatch.attach(executor);
   const digest = createHash('sha256').update(JSON.stringify(spec)).digest('hex');
   const snapshot = async (step: number): Promise<Checkpoint> => {
     const tensors: Checkpoint['tensors'] = {};
@@ -138,9 +141,11 @@ export async function train(given: ResolvedSpec | undefined, options: RunOptions
       executor.setStep(stepScalars(stepSpec.optimizer, step + 1, lr, spec.train.seed));
       executor.record();
       loss = (await executor.read('loss'))[0];
-      if (!Number.isFinite(loss)) throw new DivergedError(step + 1, `the loss (${loss})`, dir);
+      // An f16 step that overflowed was skipped on the device: its loss may be inf, its weights are not.
+      const skipped = (await scaler?.afterStep(step + 1)) ?? false;
+      if (!Number.isFinite(loss) && !skipped) throw new DivergedError(step + 1, `the loss (${loss})`, dir);
       const line = progress.update({ step, loss, lr });
-      if (line) metrics.append({ ...line });
+      if (line) metrics.append({ ...line, ...scaler?.logged() });
       const every = spec.train.checkpoint_every;
       if (every > 0 && (step + 1) % every === 0 && step + 1 < endStep) await save(checkpointPath, step + 1);
       const epochsDone = (step + 1) / loader.stepsPerEpoch;
@@ -182,7 +187,6 @@ export function notRunYet(spec: ResolvedSpec): string[] {
   const out: string[] = [];
   if (spec.finetune) out.push('the finetune section is not run by `run` yet; the contrastive stage trains alone');
   if (spec.distill) out.push('the distill section is not run by `run` yet; the contrastive stage trains alone');
-  if (spec.train.precision === 'f16') out.push('train.precision f16 is not used by the training graph yet; it trains in f32');
   if (spec.train.devices > 1) out.push(`train.devices ${spec.train.devices}: one device is used`);
   if (spec.loss.global_negatives && spec.train.devices > 1) out.push('loss.global_negatives needs several devices; negatives come from this device');
   return out;
@@ -281,5 +285,6 @@ export async function writeCurves(dir: string): Promise<void> {
     { name: 'linear top-1', points: points('linear_top1') },
   ].filter((series) => series.points.length);
   if (accuracy.length) panels.push({ title: 'evaluation', xLabel: 'step', series: accuracy });
+  panels.push(...lossScalePanel(records));
   writeAtomic(join(dir, FILES.curves), renderChart(panels));
 }
