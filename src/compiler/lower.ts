@@ -3,7 +3,7 @@ import { getOp, numel, tensorBytes, type KernelPlan, type Program, type Target }
 import type { Graph, Node } from '../ir/graph.js';
 import type { Kernel, KernelGraph } from './kernel-graph.js';
 import { nodePlan, opShapes } from './fuse.js';
-import { halfStorage } from './half-io.js';
+import { halfStorage } from '../kernels/half-io.js';
 import { planBuffers } from './plan.js';
 
 export function lower(g: Graph, target: Target): KernelGraph {
@@ -73,7 +73,7 @@ export function lower(g: Graph, target: Target): KernelGraph {
   };
 }
 
-/** The program reading and writing the node's f16 tensors as halves (src/compiler/half-io.ts). */
+/** The program reading and writing the node's f16 tensors as halves (src/kernels/half-io.ts). */
 export function halfProgram(g: Graph, n: Node, p: Program): string {
   const first = p.params ? 1 : 0;
   const half = p.bindings.flatMap((binding, k) => {

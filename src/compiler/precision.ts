@@ -1,13 +1,13 @@
 // Mixed precision as a graph rewrite (`train.precision: f16`): activations and their gradients are
 // f16 tensors, which is what a step's peak memory is made of. Kernels keep their f32 bodies and read
-// and write f16 tensors through widening loads and narrowing stores (src/compiler/half-io.ts), so
+// and write f16 tensors through widening loads and narrowing stores (src/kernels/half-io.ts), so
 // matmul and convolution take f16 operands and accumulate in f32; an op whose program the rewrite
 // cannot read gets `cast` nodes around it instead. Weights, their gradients, optimizer state,
 // BatchNorm statistics, InfoNCE's log-sum-exp and the loss stay f32, as PyTorch autocast keeps them.
 import { getOp, type Target } from '../kernels/op.js';
 import { Graph, type Node, type Tensor } from '../ir/graph.js';
 import { opShapes } from './fuse.js';
-import { halfStorage } from './half-io.js';
+import { halfStorage } from '../kernels/half-io.js';
 
 /** Ops with their own f16 variant for some inputs, chosen by `half: true` (the fused InfoNCE reads z as f16). */
 const HALF_READERS: Record<string, number[]> = { infonce: [0], infonce_backward: [0] };

@@ -1,4 +1,4 @@
-// Every kernel the f16 precision pass feeds halves (src/compiler/half-io.ts rewrites its loads and
+// Every kernel the f16 precision pass feeds halves (src/kernels/half-io.ts rewrites its loads and
 // stores) against its float64 reference on the same f16-rounded inputs, with its f16 outputs rounded
 // as the store rounds them. Shapes are odd (not multiples of the vec4 width). Tolerances: an f16
 // output may differ from the rounded reference by one rounding flip, 2^-10 of the element (≤ 9.8e-4
