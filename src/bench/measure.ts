@@ -41,4 +41,6 @@ export interface BenchOptions {
   repeats: number;
   /** Smaller shapes, for a quick look (and for the tests of the bench commands themselves). */
   quick: boolean;
+  /** `train`: f16 also times the f16 step, next to the f32 one in the same run. */
+  precision?: 'f32' | 'f16';
 }

@@ -35,6 +35,10 @@ export type TrainRow = {
   bench: 'train';
   impl: 'simclr-compile' | 'tfjs-webgpu' | 'pytorch';
   batch: number;
+  /** Storage precision of the compiled step's activations (TF.js and PyTorch: f32). */
+  precision: 'f32' | 'f16';
+  /** The compiled step's planned peak memory. */
+  planned_mib?: number;
   images_per_s: number | null;
   median_ms: number | null;
   /** The loss of the first step, at the shared initial weights. */
@@ -47,6 +51,8 @@ export interface TrainBenchOptions {
   /** Images per view; the step sees two views, 2·batch rows. */
   batch: number;
   repeats: number;
+  /** f16: the f16 step is timed too, after the f32 one. */
+  precision?: 'f32' | 'f16';
 }
 
 /** The bench's spec at `batch` images per view: the stdlib small convnet and the default projector. */
@@ -71,11 +77,11 @@ interface Side {
   dispose(): void;
 }
 
-async function compiledSide(spec: ResolvedSpec, batch: number, views: Float32Array): Promise<{ side: Side; weights: Map<string, Float32Array> }> {
+async function compiledSide(spec: ResolvedSpec, batch: number, views: Float32Array, precision: 'f32' | 'f16'): Promise<{ side: Side; weights: Map<string, Float32Array>; plannedBytes: number }> {
   const rt = await runtime();
   const optimizer = optimizerFor(spec.optimizer, batch);
   // Without its augmentation ops the step is fed the fixed views, as the TF.js side is.
-  const compiled = compile({ ...spec, augment: { size: spec.augment.size }, optimizer }, { target: rt.target, batch });
+  const compiled = compile({ ...spec, augment: { size: spec.augment.size }, optimizer }, { target: rt.target, batch, precision });
   const executor = await StepExecutor.create(rt, compiled.kernels, { seed: SEED });
   executor.write('views', views);
   // A constant rate at AdamW's first-step bias corrections, as the TF.js side's optimizer starts.
@@ -89,7 +95,7 @@ async function compiledSide(spec: ResolvedSpec, batch: number, views: Float32Arr
     },
     dispose: () => executor.destroy(),
   };
-  return { side, weights };
+  return { side, weights, plannedBytes: compiled.kernels.memory.plannedBytes };
 }
 
 /**
@@ -230,7 +236,7 @@ async function pythonWithTorch(): Promise<string | undefined> {
  * script times its own steps (warm-up and median as `measure`) and prints them as one JSON line.
  */
 async function pytorchRow(spec: ResolvedSpec, batch: number, repeats: number, views: Float32Array, weights: Map<string, Float32Array>): Promise<TrainRow> {
-  const row = { bench: 'train' as const, impl: 'pytorch' as const, batch };
+  const row = { bench: 'train' as const, impl: 'pytorch' as const, batch, precision: 'f32' as const };
   const folder = mkdtempSync(join(tmpdir(), 'simclr-bench-torch-'));
   try {
     const params: { name: string; offset: number; length: number }[] = [];
@@ -275,29 +281,37 @@ async function pytorchRow(spec: ResolvedSpec, batch: number, repeats: number, vi
   }
 }
 
-async function timeSide(impl: TrainRow['impl'], side: Side, batch: number, repeats: number): Promise<TrainRow> {
+async function timeSide(impl: TrainRow['impl'], side: Side, batch: number, repeats: number, precision: TrainRow['precision'], plannedBytes?: number): Promise<TrainRow> {
   try {
     const first_loss = await side.step();
     const t = await measure(async () => void (await side.step()), { warmup: 1, repeats });
-    return { bench: 'train', impl, batch, images_per_s: round(batch / (t.median_ms / 1000), 1), median_ms: t.median_ms, first_loss: round(first_loss, 6) };
+    const planned = plannedBytes === undefined ? {} : { planned_mib: round(plannedBytes / 2 ** 20, 2) };
+    return { bench: 'train', impl, batch, precision, ...planned, images_per_s: round(batch / (t.median_ms / 1000), 1), median_ms: t.median_ms, first_loss: round(first_loss, 6) };
   } finally {
     side.dispose();
   }
 }
 
-/** The rows: the compiled step first (its initial weights seed the others), then TF.js, then PyTorch. */
-export async function runTrainBench({ batch, repeats }: TrainBenchOptions, emit: (row: TrainRow) => void): Promise<void> {
+/**
+ * The rows: the compiled step first (its initial weights seed the others), with precision f16 the
+ * f16 step from the same seed, then TF.js, then PyTorch.
+ */
+export async function runTrainBench({ batch, repeats, precision = 'f32' }: TrainBenchOptions, emit: (row: TrainRow) => void): Promise<void> {
   const spec = trainSpec(batch);
   const views = fixedViews(batch, spec.augment.size);
-  const compiled = await compiledSide(spec, batch, views);
-  emit(await timeSide('simclr-compile', compiled.side, batch, repeats));
+  const compiled = await compiledSide(spec, batch, views, 'f32');
+  emit(await timeSide('simclr-compile', compiled.side, batch, repeats, 'f32', compiled.plannedBytes));
+  if (precision === 'f16') {
+    const half = await compiledSide(spec, batch, views, 'f16');
+    emit(await timeSide('simclr-compile', half.side, batch, repeats, 'f16', half.plannedBytes));
+  }
   const tf = await tfjsSide(spec, batch, views, compiled.weights);
-  emit(await timeSide('tfjs-webgpu', tf, batch, repeats));
+  emit(await timeSide('tfjs-webgpu', tf, batch, repeats, 'f32'));
   emit(await pytorchRow(spec, batch, repeats, views, compiled.weights));
 }
 
 export const trainSuite: BenchSuite = {
   name: 'train',
   description: 'one SimCLR training step of the stdlib small convnet at batch 256: compiled kernels vs TensorFlow.js webgpu and PyTorch on the CPU',
-  run: ({ repeats, quick }, emit) => runTrainBench({ batch: quick ? 32 : 256, repeats }, emit),
+  run: ({ repeats, quick, precision }, emit) => runTrainBench({ batch: quick ? 32 : 256, repeats, precision }, emit),
 };

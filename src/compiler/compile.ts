@@ -11,11 +11,12 @@ import { deviceLimits, fitStep, type ChunkPlan } from './chunk.js';
 import { fuse } from './fuse.js';
 import type { KernelGraph } from './kernel-graph.js';
 import { lower } from './lower.js';
+import { halfPrecision } from './precision.js';
 import { scheduleUpdates } from './schedule.js';
 
 export interface TrainingSpec extends ModelSpec {
   optimizer: OptimizerSpec;
-  train: { batch_size: number; chunk?: number; memory_budget?: number };
+  train: { batch_size: number; chunk?: number; memory_budget?: number; precision?: 'f32' | 'f16' };
 }
 
 export interface CompileOptions {
@@ -28,6 +29,8 @@ export interface CompileOptions {
   keepGrads?: boolean;
   /** Images per chunk, overriding the spec's train.chunk (`bench`, tests). */
   chunk?: number;
+  /** Storage precision of activations, overriding the spec's train.precision (`bench`, tests). */
+  precision?: 'f32' | 'f16';
 }
 
 export interface Compiled {
@@ -42,7 +45,8 @@ export interface Compiled {
 
 /** Any phase as a kernel graph for the target. */
 export function compilePhase(phase: PhaseSpec, target: Target, options: { fuse?: boolean } = {}): Compiled {
-  return compileGraph(buildPhase(phase).graph, target, options);
+  const { graph } = buildPhase(phase);
+  return compileGraph(phase.precision === 'f16' ? halfPrecision(graph, target) : graph, target, options);
 }
 
 /** A graph built directly from ops (the kNN evaluation's similarity → top-k → vote) as a kernel graph. */
@@ -61,7 +65,8 @@ export function stepGraph(spec: TrainingSpec, batch: number, keepGrads = false):
 export function compile(spec: TrainingSpec, options: CompileOptions): Compiled {
   const batch = options.batch ?? spec.train.batch_size;
   const limits = deviceLimits(options.target, spec.train.memory_budget);
-  const at = (chunk?: number) => compilePhase(pretrainPhase(spec, batch, options.keepGrads, chunk), options.target, options);
+  const precision = options.precision ?? spec.train.precision ?? 'f32';
+  const at = (chunk?: number) => compilePhase({ ...pretrainPhase(spec, batch, options.keepGrads, chunk), precision }, options.target, options);
   const { compiled, plan } = fitStep(batch, spec.augment.size, limits, options.chunk ?? spec.train.chunk, at);
   return plan ? { ...compiled, chunking: plan } : compiled;
 }

@@ -11,8 +11,10 @@ export interface PlannedBuffer {
    */
   kind: Exclude<Role, 'value'> | 'temp' | 'step';
   name?: string;
-  /** Element type of a named tensor's buffer, where not f32. */
+  /** Element type of the buffer's tensors, where not f32. */
   dtype?: DType;
+  /** A temp buffer reused by tensors of several element types (f32 and f16 activations) holds these. */
+  dtypes?: DType[];
   /** Initial contents of state and const buffers, and of params without given values. */
   fill?: number;
   bound?: number;

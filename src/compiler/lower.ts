@@ -1,8 +1,9 @@
 // Lowering: each graph node's kernel plan (chosen for the target adapter) bound to planned buffers.
-import { getOp, numel, tensorBytes, type KernelPlan, type Target } from '../kernels/op.js';
-import type { Graph } from '../ir/graph.js';
+import { getOp, numel, tensorBytes, type KernelPlan, type Program, type Target } from '../kernels/op.js';
+import type { Graph, Node } from '../ir/graph.js';
 import type { Kernel, KernelGraph } from './kernel-graph.js';
 import { nodePlan, opShapes } from './fuse.js';
+import { halfStorage } from '../kernels/half-io.js';
 import { planBuffers } from './plan.js';
 
 export function lower(g: Graph, target: Target): KernelGraph {
@@ -32,7 +33,8 @@ export function lower(g: Graph, target: Target): KernelGraph {
   const kernels: Kernel[] = g.nodes.map((n, k) => {
     const def = getOp(n.op);
     const shapes = opShapes(g, n);
-    const dispatches = plans[k].programs.map((p) => {
+    const dispatches = plans[k].programs.map((program) => {
+      const p = { ...program, code: halfProgram(g, n, program) };
       let shader = shaderIndex.get(p.code);
       if (shader === undefined) {
         shader = shaders.push(p.code) - 1;
@@ -69,4 +71,19 @@ export function lower(g: Graph, target: Target): KernelGraph {
     outputs,
     memory: { plannedBytes, naiveBytes: plan.naiveBytes, persistentBytes },
   };
+}
+
+/** The program reading and writing the node's f16 tensors as halves (src/kernels/half-io.ts). */
+export function halfProgram(g: Graph, n: Node, p: Program): string {
+  const first = p.params ? 1 : 0;
+  const half = p.bindings.flatMap((binding, k) => {
+    const [kind, index] = binding.split(':');
+    const tensor = kind === 'in' ? n.inputs[Number(index)] : kind === 'out' ? n.outputs[Number(index)] : undefined;
+    return tensor !== undefined && g.tensor(tensor).dtype === 'f16' ? [first + k] : [];
+  });
+  try {
+    return halfStorage(p.code, half);
+  } catch (err) {
+    throw new Error(`${n.path}: ${p.label} cannot store f16 tensors: ${(err as Error).message}`);
+  }
 }

@@ -16,6 +16,8 @@ export interface Summary {
   memory: { plannedBytes: number; naiveBytes: number; persistentBytes: number };
   /** A chunked step: its chunks and what they cost (the recomputed forward passes' FLOPs). */
   chunked?: ChunkPlan & { extraForwards: number; recomputeFlops: number };
+  /** The step's storage precision and its planned peak in each precision (`compile` plans both). */
+  precision?: { used: 'f32' | 'f16'; plannedBytes: { f32: number; f16: number } };
 }
 
 export function summarize(graph: Graph, kg: KernelGraph, chunking?: ChunkPlan): Summary {
@@ -62,7 +64,13 @@ export function formatSummary(s: Summary, title: string): string {
     `FLOPs/step   ${gflop(s.flops.total)} (${STAGES.filter((st) => s.flops[st] !== undefined).map((st) => `${st} ${gflop(s.flops[st]!)}`).join(', ')})`,
     `peak memory  ${mib(plannedBytes)} planned (${mib(persistentBytes)} params, state and inputs) vs ${mib(naiveBytes)} with one buffer per tensor (${saved}% less)`,
     ...(s.chunked ? [`chunks       ${formatChunking(s.chunked, { recompute: s.chunked.recomputeFlops, total: s.flops.total })}`] : []),
+    ...(s.precision ? [formatPrecision(s.precision)] : []),
   ].join('\n');
+}
+
+function formatPrecision({ used, plannedBytes: { f32, f16 } }: NonNullable<Summary['precision']>): string {
+  const what = used === 'f16' ? 'activations and their gradients in f16, weights, state and statistics f32' : 'f32 throughout';
+  return `precision    ${used} (${what}): peak ${mib(f16)} planned in f16, ${mib(f32)} in f32 (f16/f32 = ${(f16 / f32).toFixed(2)})`;
 }
 
 /** One line per kernel (stage, label, dispatches, FLOPs, buffers) and the plan's memory: for golden dumps. */
@@ -71,7 +79,7 @@ export function formatKernels(kg: KernelGraph): string {
     const buffers = [...new Set(k.dispatches.flatMap((d) => d.buffers))].join(',');
     return `${k.stage}${k.chunk !== undefined ? ` chunk=${k.chunk}` : ''} ${k.label} dispatches=${k.dispatches.length} flops=${k.flops} buffers=${buffers} @${k.path}`;
   });
-  for (const b of kg.buffers) lines.push(`buffer ${b.id} ${b.kind} ${b.bytes}${b.name ? ` ${b.name}` : ''}`);
+  for (const b of kg.buffers) lines.push(`buffer ${b.id} ${b.kind} ${b.bytes}${b.name ? ` ${b.name}` : ''}${b.dtype ? ` ${b.dtype}` : ''}${b.dtypes ? ` ${b.dtypes.join('|')}` : ''}`);
   const { plannedBytes, naiveBytes, persistentBytes } = kg.memory;
   lines.push(`memory planned=${plannedBytes} naive=${naiveBytes} persistent=${persistentBytes} shaders=${kg.shaders.length}`);
   return lines.join('\n') + '\n';
@@ -92,7 +100,10 @@ export function writeCompiled(dir: string, kg: KernelGraph, summary: Summary, ti
   });
   const graphFile = join(dir, 'kernel-graph.json');
   const { shaders: _shaders, ...rest } = kg;
-  writeFileSync(graphFile, JSON.stringify({ ...rest, shaders: files.map((f) => f.slice(dir.length + 1)) }, null, 1));
+  // Every buffer says its element type here (the plan leaves f32 implicit); a temp buffer reused by
+  // tensors of several types lists them in `dtypes`.
+  const buffers = rest.buffers.map((b) => (b.dtype || b.dtypes ? b : { ...b, dtype: 'f32' }));
+  writeFileSync(graphFile, JSON.stringify({ ...rest, buffers, shaders: files.map((f) => f.slice(dir.length + 1)) }, null, 1));
   writeFileSync(join(dir, 'summary.json'), JSON.stringify(summary, null, 2));
   writeFileSync(join(dir, 'summary.txt'), formatSummary(summary, title) + '\n');
   writeFileSync(join(dir, 'graph.txt'), formatGraph(graph));

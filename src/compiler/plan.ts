@@ -97,5 +97,12 @@ export function planBuffers(g: Graph, needs: NodeNeeds[]): BufferPlan {
       }
     }
   });
+  // A temp buffer's element type is its tensors' when they share one other than f32 (f16 activations).
+  for (const b of buffers) {
+    if (b.kind !== 'temp' || !b.tensors.length) continue;
+    const types = new Set(b.tensors.map((t) => g.tensor(t).dtype ?? 'f32'));
+    if (types.size === 1 && !types.has('f32')) b.dtype = [...types][0];
+    else if (types.size > 1) b.dtypes = [...types].sort();
+  }
   return { buffers, tensorBuffer, scratch, naiveBytes, step };
 }

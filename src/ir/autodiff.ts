@@ -4,9 +4,10 @@ import { getOp, type Attrs, type Value } from '../kernels/op.js';
 import { fmtShape, type Graph, type Tensor } from './graph.js';
 
 /**
- * Appends ∂loss/∂t for every t in `wrt`; returns them by tensor id. `seed` is ∂L/∂loss when the
- * loss is computed elsewhere (a data-parallel step's embeddings, whose gradient comes back from the
- * other processes): `loss` is then any tensor of the seed's shape. Without it, ∂loss/∂loss = 1.
+ * Appends ∂loss/∂t for every t in `wrt`; returns them by tensor id. `seed` is ∂L/∂loss where it is
+ * not 1: the loss scale of mixed precision (the gradients are then those of the scaled loss), or the
+ * gradient of a loss computed elsewhere (a data-parallel step's embeddings, whose gradient comes
+ * back from the other processes: `loss` is then any tensor of the seed's shape).
  */
 export function appendBackward(g: Graph, loss: Tensor, wrt: Tensor[], seed?: Tensor): Map<number, Tensor> {
   const forward = g.nodes.filter((n) => n.stage === 'forward');

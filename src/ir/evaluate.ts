@@ -1,5 +1,6 @@
 // Float64 CPU evaluation of a whole graph through each op's reference: the ground truth the GPU
 // executor is checked against, and a way to debug a model without a device.
+import { roundHalf } from '../kernels/cast.js';
 import { getOp, numel, type StepScalars } from '../kernels/op.js';
 import { ownArity, type Graph, type Node } from './graph.js';
 
@@ -24,7 +25,8 @@ export function evaluate(g: Graph, feeds: Record<string, ArrayLike<number>>, ste
   }
   for (const n of g.nodes) {
     const results = runNode(g, n, n.inputs.map((i) => values[i]), step);
-    n.outputs.forEach((o, k) => (values[o] = results[k]));
+    // An f16 tensor holds what its store rounded to (mixed precision's activations).
+    n.outputs.forEach((o, k) => (values[o] = g.tensor(o).dtype === 'f16' ? results[k].map(roundHalf) : results[k]));
   }
   return values;
 }

@@ -49,12 +49,16 @@ const RULES: Record<OptimizerSpec['type'], Rule> = {
   },
 };
 
-/** Appends the update of every parameter; the updated values are outputs named like the params. */
-export function appendUpdate(g: Graph, params: Tensor[], grads: Map<number, Tensor>, o: OptimizerSpec): void {
+/**
+ * Appends the update of every parameter; the updated values are outputs named like the params.
+ * With `found` (loss scaling's found-inf flag) each update is skipped on a step whose gradients overflowed.
+ */
+export function appendUpdate(g: Graph, params: Tensor[], grads: Map<number, Tensor>, o: OptimizerSpec, found?: Tensor): void {
   const rule = RULES[o.type];
   for (const p of params) {
     const moments = rule.moments.map((m) => g.leaf('state', p.shape, p.path, { name: `${p.name}.${m}`, fill: 0 }));
-    const outs = g.add(rule.op, [p, grads.get(p.id)!, ...moments], rule.attrs(o, p), p.path, 'update');
+    const guard = found ? { inputs: [found], attrs: { guarded: true } } : { inputs: [], attrs: {} };
+    const outs = g.add(rule.op, [p, grads.get(p.id)!, ...moments, ...guard.inputs], { ...rule.attrs(o, p), ...guard.attrs }, p.path, 'update');
     g.outputs.set(p.name!, outs[0].id);
     moments.forEach((m, k) => g.outputs.set(m.name!, outs[k + 1].id));
   }

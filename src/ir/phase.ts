@@ -11,6 +11,7 @@ import { Builder, type NetworkSpec } from './build.js';
 import { checkpointSegments } from './checkpoint.js';
 import { buildChunkedForward, isChunked, recomputeChunks } from './chunk.js';
 import { Graph, pruned, type Stage, type Tensor } from './graph.js';
+import { scaledSeed, unscaleGrads } from './loss-scale.js';
 import { getLoss } from './losses/index.js';
 import { appendUpdate, type OptimizerSpec } from './optimizer.js';
 
@@ -45,6 +46,11 @@ export interface PhaseSpec {
    * layers: its backward already holds one chunk's activations at a time.
    */
   chunk?: number;
+  /**
+   * f16: activations kept for the backward pass are stored in f16 (src/compiler/precision.ts) and
+   * the loss is scaled dynamically so small gradients survive (src/ir/loss-scale.ts).
+   */
+  precision?: 'f32' | 'f16';
 }
 
 export interface PhaseGraph {
@@ -104,9 +110,11 @@ export function buildPhase(p: PhaseSpec): PhaseGraph {
   const { graph: g, loss, trained } = built;
   if (!loss) return { ...built, graph: pruned(g) };
   if (!p.optimizer) throw new Error(`phase ${p.name}: a loss needs an optimizer`);
-  const grads = appendBackward(g, loss, trained);
+  const scaled = p.precision === 'f16' ? scaledSeed(g, loss) : undefined;
+  const raw = appendBackward(g, loss, trained, scaled?.seed);
+  const { grads, found } = scaled ? unscaleGrads(g, scaled, trained, raw) : { grads: raw, found: undefined };
   if (p.keepGrads) for (const t of trained) g.outputs.set(`grad:${t.name}`, grads.get(t.id)!.id);
-  appendUpdate(g, trained, grads, p.optimizer);
+  appendUpdate(g, trained, grads, p.optimizer, found);
   const rewritten = chunked ? recomputeChunks(g) : p.checkpoint ? checkpointSegments(g, 'encoder.layers') : g;
   return { ...built, graph: pruned(rewritten) };
 }

@@ -17,3 +17,5 @@ import './knn.js';
 import './cross_entropy.js';
 import './fused_elementwise.js';
 import './views.js';
+import './cast.js';
+import './loss_scale.js';

@@ -9,20 +9,40 @@ import { defineOp, numel, stepDecl, type Attrs, type Program, type Shape, type S
 
 const WG = 256;
 
-export interface SgdAttrs extends Attrs {
+/**
+ * `guarded`: the update's last input is the step's found-inf flag of dynamic loss scaling
+ * (src/kernels/loss_scale.ts); when it is set the update leaves weights and state as they were.
+ */
+interface Guarded extends Attrs {
+  guarded?: boolean;
+}
+
+/** The binding of a guarded update's flag, its input `slot`. */
+const flagOf = (attrs: Guarded, slot: number) => (attrs.guarded ? `in:${slot}` : undefined);
+
+/** The parameter, gradient and state inputs, without the guard's flag. */
+const own = <T>(xs: T[], attrs: Guarded): T[] => (attrs.guarded ? xs.slice(0, -1) : xs);
+
+/** A guarded update's reference: the inputs unchanged when the flag is set. */
+function guard(attrs: Guarded, inputs: Float64Array[], update: (inputs: Float64Array[]) => Float64Array[]): Float64Array[] {
+  if (attrs.guarded && inputs[inputs.length - 1][0] !== 0) return own(inputs, attrs).filter((_, k) => k !== 1).map((x) => Float64Array.from(x));
+  return update(own(inputs, attrs));
+}
+
+export interface SgdAttrs extends Guarded {
   momentum?: number;
   weight_decay?: number;
   exclude?: boolean;
 }
 
-export interface AdamWAttrs extends Attrs {
+export interface AdamWAttrs extends Guarded {
   betas?: [number, number];
   eps?: number;
   weight_decay?: number;
   exclude?: boolean;
 }
 
-export interface LarsAttrs extends Attrs {
+export interface LarsAttrs extends Guarded {
   momentum?: number;
   weight_decay?: number;
   eeta?: number;
@@ -43,7 +63,8 @@ function scalars(op: string, step: StepScalars | undefined): StepScalars {
 const decay = (attrs: { weight_decay?: number; exclude?: boolean }) => (attrs.exclude ? 0 : (attrs.weight_decay ?? 0));
 
 /** An elementwise update over n elements: `buffers` name the bindings in order (`name!` is written), `body` sees index i and the uniform p. */
-function updateProgram(label: string, n: number, fields: string[], values: number[], buffers: Record<string, string>, body: string): Program {
+function updateProgram(label: string, n: number, fields: string[], values: number[], given: Record<string, string>, body: string, flag?: string): Program {
+  const buffers = flag ? { ...given, found: flag } : given;
   const names = Object.keys(buffers);
   return {
     label,
@@ -51,10 +72,10 @@ function updateProgram(label: string, n: number, fields: string[], values: numbe
 struct Params { n: u32, ${fields.map((f) => `${f}: f32`).join(', ')} }
 @group(0) @binding(0) var<uniform> p: Params;
 ${stepDecl(1)}
-${names.map((b, k) => `@group(0) @binding(${k + 2}) var<storage, ${b.endsWith('!') ? 'read_write' : 'read'}> ${b.replace('!', '')}: array<f32>;`).join('\n')}
+${names.map((b, k) => `@group(0) @binding(${k + 2}) var<storage, ${b.endsWith('!') ? 'read_write' : 'read'}> ${b.replace('!', '')}: array<${b === 'found' ? 'u32' : 'f32'}>;`).join('\n')}
 @compute @workgroup_size(${WG}) fn main(${FLAT_PARAMS}) {
   let i = ${flatIndex(WG)};
-  if (i >= p.n) { return; }
+  if (i >= p.n${flag ? ' || found[0] != 0u' : ''}) { return; }
   ${body}
 }`,
     groups: flatGroups(n, WG),
@@ -66,14 +87,14 @@ ${names.map((b, k) => `@group(0) @binding(${k + 2}) var<storage, ${b.endsWith('!
 /** w, g, v → w, v: d = g + wd·w; v = m·v + d; w −= lr·v (a zero v makes the first step v = d). */
 defineOp<SgdAttrs>({
   name: 'sgd_update',
-  shape: (shapes) => sameShapes('sgd_update', shapes).filter((_, k) => k !== 1),
-  reference: ([w, g, v], _shapes, attrs, step) => {
+  shape: (shapes, attrs) => sameShapes('sgd_update', own(shapes, attrs)).filter((_, k) => k !== 1),
+  reference: (inputs, _shapes, attrs, step) => guard(attrs, inputs, ([w, g, v]) => {
     const { lr } = scalars('sgd_update', step);
     const wd = decay(attrs);
     const m = attrs.momentum ?? 0;
     const v2 = v.map((vi, i) => m * vi + g[i] + wd * w[i]);
     return [w.map((wi, i) => wi - lr * v2[i]), v2];
-  },
+  }),
   kernel: ([w], attrs) => ({
     programs: [
       updateProgram(
@@ -85,6 +106,7 @@ defineOp<SgdAttrs>({
         `let v2 = p.momentum * v[i] + g[i] + p.wd * w[i];
   v[i] = v2;
   w[i] = w[i] - s.lr * v2;`,
+        flagOf(attrs, 3),
       ),
     ],
   }),
@@ -95,8 +117,8 @@ defineOp<SgdAttrs>({
 /** w, g, m, v → w, m, v as torch.optim.AdamW (amsgrad off). */
 defineOp<AdamWAttrs>({
   name: 'adamw_update',
-  shape: (shapes) => sameShapes('adamw_update', shapes).filter((_, k) => k !== 1),
-  reference: ([w, g, m, v], _shapes, attrs, step) => {
+  shape: (shapes, attrs) => sameShapes('adamw_update', own(shapes, attrs)).filter((_, k) => k !== 1),
+  reference: (inputs, _shapes, attrs, step) => guard(attrs, inputs, ([w, g, m, v]) => {
     const { lr, bias1: c1, bias2: c2 } = scalars('adamw_update', step);
     const [b1, b2] = attrs.betas ?? [0.9, 0.999];
     const eps = attrs.eps ?? 1e-8;
@@ -104,7 +126,7 @@ defineOp<AdamWAttrs>({
     const v2 = v.map((vi, i) => b2 * vi + (1 - b2) * g[i] * g[i]);
     const w2 = w.map((wi, i) => wi * (1 - lr * decay(attrs)) - ((lr / c1) * m2[i]) / (Math.sqrt(v2[i]) / Math.sqrt(c2) + eps));
     return [w2, m2, v2];
-  },
+  }),
   kernel: ([w], attrs) => {
     const [b1, b2] = attrs.betas ?? [0.9, 0.999];
     return {
@@ -120,6 +142,7 @@ defineOp<AdamWAttrs>({
   m[i] = m2;
   v[i] = v2;
   w[i] = w[i] * (1.0 - s.lr * p.wd) - (s.lr / s.bias1) * m2 / (sqrt(v2) / sqrt(s.bias2) + p.eps);`,
+          flagOf(attrs, 4),
         ),
       ],
     };
@@ -171,8 +194,8 @@ var<workgroup> sg: array<f32, ${NORM_WG}>;
  */
 defineOp<LarsAttrs>({
   name: 'lars_update',
-  shape: (shapes) => sameShapes('lars_update', shapes).filter((_, k) => k !== 1),
-  reference: ([w, g, v], _shapes, attrs, step) => {
+  shape: (shapes, attrs) => sameShapes('lars_update', own(shapes, attrs)).filter((_, k) => k !== 1),
+  reference: (inputs, _shapes, attrs, step) => guard(attrs, inputs, ([w, g, v]) => {
     const { lr } = scalars('lars_update', step);
     const wd = decay(attrs);
     const d = g.map((gi, i) => gi + wd * w[i]);
@@ -185,7 +208,7 @@ defineOp<LarsAttrs>({
     const m = attrs.momentum ?? 0.9;
     const v2 = v.map((vi, i) => m * vi + lr * trust * d[i]);
     return [w.map((wi, i) => wi - v2[i]), v2];
-  },
+  }),
   kernel: ([w], attrs) => {
     const n = numel(w);
     const wd = decay(attrs);
@@ -203,6 +226,7 @@ defineOp<LarsAttrs>({
   let v2 = p.momentum * v[i] + s.lr * ${trust} * d;
   v[i] = v2;
   w[i] = w[i] - v2;`,
+      flagOf(attrs, 3),
     );
     if (excluded) return { programs: [update] };
     return {

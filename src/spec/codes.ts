@@ -1,7 +1,8 @@
 // Every diagnostic code, once. Codes are stable: tests, docs (grammar/README.md) and editors refer
 // to them. E0000 is a bug of ours, E00xx syntax, E01xx schema, E02xx references, E03xx meaning,
 // E04xx what the stages after the front end find (layer shapes, augmentations, data, the device,
-// processes), E05xx run folders and the files made from them, E06xx a step that cannot fit the device.
+// processes), E05xx run folders and the files made from them, E06xx a step that cannot fit the device, E07xx
+// mixed precision.
 export const CODES = {
   E0000: { severity: 'error', title: 'internal error of the spec front end (a bug: please report it)' },
   E0001: { severity: 'error', title: 'unexpected character' },
@@ -51,6 +52,8 @@ export const CODES = {
   E0509: { severity: 'error', title: 'checkpoint unreadable, corrupted or truncated' },
   E0601: { severity: 'error', title: 'the step does not fit the device even one image per chunk' },
   E0602: { severity: 'error', title: 'train.chunk does not fit the device' },
+  E0701: { severity: 'error', title: 'train.precision f16 needs an adapter with shader-f16 (use precision: f32)' },
+  E0702: { severity: 'error', title: 'the f16 loss scale collapsed: gradients overflow step after step' },
 } as const satisfies Record<string, { severity: 'error' | 'warning'; title: string }>;
 
 export type Code = keyof typeof CODES;

@@ -19,6 +19,7 @@ import { renderChart } from '../picture/chart.js';
 import type { ResolvedSpec } from '../spec/index.js';
 import { dataParallelEngine, singleEngine } from './data-parallel.js';
 import { checkTensors, CheckpointError, readCheckpoint, readLatestCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoint.js';
+import { checkPrecision, LossScaleWatch, lossScalePanel } from './loss-scale.js';
 import { MetricsLog, readMetrics } from './metrics.js';
 import { Progress, type Out } from './progress.js';
 import { FILES, newRunFolder, readRunSpec, writeAtomic, writeJson } from './run-folder.js';
@@ -86,14 +87,14 @@ export async function train(given: ResolvedSpec | undefined, options: RunOptions
   if (!resumed) writeJson(join(dir, FILES.spec), spec);
 
   const { dataset, batchSize, loader, totalSteps, schedule, stepSpec } = trainingPlan(spec, startStep);
+  checkPrecision(spec.train.precision, rt.target);
   const compiled = compile(stepSpec, { target: rt.target });
   if (latest) checkTensors(latest.path, latest.checkpoint, compiled.graph);
   const initial = resumed && tensorsOf(resumed.tensors);
   const processes = options.collectives?.size ?? 1;
-  const executor =
-    processes > 1
-      ? await dataParallelEngine(rt, spec, stepSpec, compiled, options.collectives!, initial)
-      : singleEngine(await StepExecutor.create(rt, compiled.kernels, { seed: spec.train.seed, initial }));
+  const single = processes > 1 ? undefined : await StepExecutor.create(rt, compiled.kernels, { seed: spec.train.seed, initial });
+  const executor = single ? singleEngine(single) : await dataParallelEngine(rt, spec, stepSpec, compiled, options.collectives!, initial);
+  const scaler = single && (await LossScaleWatch.attach(single));
   const digest = createHash('sha256').update(JSON.stringify(spec)).digest('hex');
   const snapshot = async (step: number): Promise<Checkpoint> => {
     const tensors: Checkpoint['tensors'] = {};
@@ -136,9 +137,11 @@ export async function train(given: ResolvedSpec | undefined, options: RunOptions
       const batch = await loader.next();
       const lr = lrAt(schedule, step);
       loss = await executor.step(batch.images as Uint8Array, stepScalars(stepSpec.optimizer, step + 1, lr, spec.train.seed));
-      if (!Number.isFinite(loss)) throw new DivergedError(step + 1, `the loss (${loss})`, dir);
+      // An f16 step that overflowed was skipped on the device: its loss may be inf, its weights are not.
+      const skipped = (await scaler?.afterStep(step + 1)) ?? false;
+      if (!Number.isFinite(loss) && !skipped) throw new DivergedError(step + 1, `the loss (${loss})`, dir);
       const line = progress.update({ step, loss, lr });
-      if (line) metrics.append({ ...line });
+      if (line) metrics.append({ ...line, ...scaler?.logged() });
       const every = spec.train.checkpoint_every;
       if (every > 0 && (step + 1) % every === 0 && step + 1 < endStep) await save(checkpointPath, step + 1);
       const epochsDone = (step + 1) / loader.stepsPerEpoch;
@@ -193,7 +196,6 @@ export function trainingPlan(spec: ResolvedSpec, startStep: number) {
 /** Spec parts `run` accepts but does not act on yet: said at the start, never silently dropped. */
 export function notRunYet(spec: ResolvedSpec, processes = 1): string[] {
   const out: string[] = [];
-  if (spec.train.precision === 'f16') out.push('train.precision f16 is not used by the training graph yet; it trains in f32');
   if (spec.train.devices > 1 && spec.train.devices !== processes) out.push(`train.devices ${spec.train.devices}, but this run has ${processes} process(es), one device each (start more with --devices N or mpirun -np N)`);
   if (spec.train.sync_batchnorm === false && processes > 1) out.push("train.sync_batchnorm is false: each process's BatchNorm normalises by its own images' statistics, so the result differs from one process");
   return out;
@@ -292,5 +294,6 @@ export async function writeCurves(dir: string): Promise<void> {
     { name: 'linear top-1', points: points('linear_top1') },
   ].filter((series) => series.points.length);
   if (accuracy.length) panels.push({ title: 'evaluation', xLabel: 'step', series: accuracy });
+  panels.push(...lossScalePanel(records));
   writeAtomic(join(dir, FILES.curves), renderChart(panels));
 }

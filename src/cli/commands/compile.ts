@@ -45,7 +45,13 @@ export function registerCompile(program: Command): void {
         process.exitCode = 1;
         return;
       }
-      const summary = summarize(compiled.graph, compiled.kernels, compiled.chunking);
+      const used = spec.train.precision;
+      // The other precision is planned too, so the summary shows what f16 saves (or would).
+      const other = used === 'f16' ? 'f32' : 'f16';
+      const otherBytes = compile({ ...spec, optimizer: optimizerFor(spec.optimizer, batch) }, { target, batch, fuse: flags.fuse, precision: other }).kernels.memory.plannedBytes;
+      const planned = compiled.kernels.memory.plannedBytes;
+      const precision = { used, plannedBytes: used === 'f16' ? { f16: planned, f32: otherBytes } : { f32: planned, f16: otherBytes } };
+      const summary = { ...summarize(compiled.graph, compiled.kernels, compiled.chunking), precision };
       const written = writeCompiled(flags.out, compiled.kernels, summary, `${spec.name}: ${batch} images per view, target ${description}`, compiled.lowered);
       if (flags.json) console.log(JSON.stringify({ spec: spec.name, batch, target: description, out: flags.out, ...summary }));
       else console.log(`${formatSummary(summary, `${spec.name}: ${batch} images per view, target ${description}`)}\nwrote ${written.length} files to ${flags.out}`);

@@ -20,7 +20,7 @@ export function registerDoctor(program: Command): void {
         }
         console.log(`adapter      ${adapter.description || adapter.device} (${adapter.vendor}, ${adapter.architecture})`);
         console.log(`kind         ${adapter.isSoftware ? 'software (CPU) — kernels use CPU-friendly variants' : 'hardware GPU'}`);
-        console.log(`shader-f16   ${hasF16 ? 'yes' : 'no'}`);
+        console.log(`shader-f16   ${hasF16 ? 'yes: train.precision f16 is available' : 'no: train.precision f16 is not available here (use precision: f32)'}`);
         console.log(`shader cache ${report.shaderCache}`);
         console.log(`features     ${adapter.features.join(', ')}`);
         printMpi(mpi);
