@@ -3,8 +3,9 @@
 import { compileOp } from '../compiler/compile.js';
 import type { KernelGraph } from '../compiler/kernel-graph.js';
 import { getOp, type Attrs, type Shape, type Value } from '../kernels/index.js';
-import { StepExecutor } from '../gpu/executor.js';
+import type { StepExecutor } from '../gpu/executor.js';
 import { runtime, type Runtime } from '../gpu/runtime.js';
+import { prepare } from './kernels.js';
 import { measure, round, type BenchSuite } from './measure.js';
 import { loadTf } from './tfjs.js';
 
@@ -79,14 +80,7 @@ async function planStep(rt: Runtime, op: string, zBuf: GPUBuffer, shape: Shape, 
   bytes += 4;
   const grads = outs.map((_, k) => (k === 0 ? seed : undefined));
   getOp(op).grad!({ inputs: [z], outputs: outs, grads, attrs, emit: run });
-  const steps: StepExecutor[] = [];
-  for (const p of planned) {
-    const bind = Object.fromEntries(p.inputs.map((v, k) => [`in:${k}`, values.get(v.id)!]));
-    const exec = await StepExecutor.create(rt, p.graph, { bind });
-    p.outputs.forEach((v, k) => values.set(v.id, exec.buffer(`out:${k}`)));
-    steps.push(exec);
-  }
-  return { steps, bytes };
+  return { steps: await prepare(rt, planned, values), bytes };
 }
 
 async function gpuImpl(op: string, n2: number, repeats: number): Promise<Result> {

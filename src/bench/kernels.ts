@@ -56,7 +56,7 @@ function plan(rt: Runtime, op: string, inputs: Value[], attrs: Attrs, ids: { nex
  * The ops' executors, made once, in order: each reads the buffers of the values it takes (another
  * executor's outputs or the case's random data) and adds its outputs' buffers to `buffers`.
  */
-async function prepare(rt: Runtime, ops: Planned[], buffers: Map<number, GPUBuffer>): Promise<StepExecutor[]> {
+export async function prepare(rt: Runtime, ops: Pick<Planned, 'graph' | 'inputs' | 'outputs'>[], buffers: Map<number, GPUBuffer>): Promise<StepExecutor[]> {
   const executors: StepExecutor[] = [];
   for (const op of ops) {
     const bind = Object.fromEntries(op.inputs.map((v, k) => [`in:${k}`, buffers.get(v.id)!]));
