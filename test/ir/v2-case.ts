@@ -14,13 +14,17 @@ export interface FinetuneCase {
   sgd: { lr: number; momentum: number; weight_decay: number; params_after: Record<string, number[]> };
 }
 
-export interface FinetuneGolden {
+/** The batch both v2 golden files share: n images of channels × size², their labels among `classes`. */
+interface V2Batch {
   n: number;
   channels: number;
   size: number;
   classes: number;
   x: number[];
   labels: number[];
+}
+
+export interface FinetuneGolden extends V2Batch {
   cases: FinetuneCase[];
 }
 
@@ -33,13 +37,7 @@ export interface DistillCase {
   grads: Record<string, number[]>;
 }
 
-export interface DistillGolden {
-  n: number;
-  channels: number;
-  size: number;
-  classes: number;
-  x: number[];
-  labels: number[];
+export interface DistillGolden extends V2Batch {
   teacher_logits: number[];
   student_params: Record<string, number[]>;
   cases: DistillCase[];
