@@ -185,6 +185,7 @@ async function supervised(rt: Runtime, folder: string, job: SupervisedJob, say: 
   const resumed = saved?.metadata.config === job.config ? saved : undefined;
   if (saved && !resumed) say(`  ${folder}: its checkpoint was made with other settings; training afresh`);
   const startEpoch = resumed ? Number(resumed.metadata.epoch) : 0;
+  if (resumed) say(`  ${folder}: resuming after epoch ${startEpoch}/${job.schedule.epochs}`);
   let best = resumed ? { epoch: Number(resumed.metadata.best_epoch), val: Number(resumed.metadata.best_val) } : { epoch: -1, val: -1 };
   const ex = await StepExecutor.create(rt, compilePhase(step, rt.target).kernels, { seed: job.schedule.seed, initial: resumed ? tensorsOf(resumed) : job.initial });
   const metrics = MetricsLog.open(join(folder, FILES.metrics), startEpoch * loader.stepsPerEpoch);

@@ -3,8 +3,8 @@
 // summary, re-running one phase from the CLI with another label fraction, and bad teachers.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadSpecFile, type ResolvedSpec } from '../../src/spec/index.js';
@@ -67,6 +67,72 @@ test('a teacher that is not a run folder or a checkpoint is E0310 naming it', ()
   writeFileSync(junk, 'not a checkpoint');
   const bad = cli('distill', dir, '--set', `distill.teacher="${junk}"`);
   assert.match(bad.stderr, /E0310.*not a checkpoint/);
+});
+
+/** `run ARGS` killed (SIGKILL, nothing flushed) once its output shows `until`; resolves with what it printed. */
+function killedAt(until: RegExp, ...args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['bin/simclr-compile.js', 'run', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let text = '';
+    const seen = (chunk: Buffer) => {
+      text += chunk.toString();
+      if (until.test(text)) child.kill('SIGKILL');
+    };
+    child.stdout.on('data', seen);
+    child.stderr.on('data', seen);
+    child.on('error', reject);
+    child.on('exit', (code, signal) => (signal === 'SIGKILL' ? resolve(text) : reject(new Error(`the run ended (${code}) before ${until}:\n${text}`))));
+  });
+}
+
+// Killed in the second of three epochs, each phase has its first epoch's checkpoint (written after
+// the epoch's line, so the third epoch's line is the first a resume may print).
+test('a run killed mid-finetune, then mid-distill, resumes in that phase with --resume', async () => {
+  const killed = mkdtempSync(join(tmpdir(), 'simclr-v2-killed-'));
+  const sets = [...V2, 'finetune.epochs=3', 'distill.epochs=3'].flatMap((s) => ['--set', s]);
+  await killedAt(/finetune epoch 2\/3/, 'test/fixtures/tiny-run.simclr', '--out', killed, ...sets);
+  assert.ok(existsSync(join(killed, 'finetune', 'checkpoint.safetensors')));
+  assert.not.ok(existsSync(join(killed, 'finetune', 'result.json')), 'killed before the phase finished');
+  const pretraining = () => readMetrics(join(killed, 'metrics.jsonl')).filter((r) => 'loss' in r).length;
+  const steps = pretraining();
+  const first = await killedAt(/distill epoch 2\/3/, '--resume', killed);
+  assert.match(first, /finetune: resuming after epoch [12]\/3/);
+  assert.not.match(first, /finetune epoch 1\/3/, 'fine-tuning continued, not restarted');
+  assert.is(pretraining(), steps, 'pre-training was not run again');
+  assert.ok(existsSync(join(killed, 'finetune', 'result.json')));
+  assert.not.ok(existsSync(join(killed, 'distill', 'result.json')));
+  const second = cli('run', '--resume', killed);
+  assert.is(second.status, 0, second.stderr);
+  assert.match(second.stderr, /finetune: done earlier/);
+  assert.match(second.stderr, /distill: resuming after epoch [12]\/3/);
+  assert.not.match(second.stderr, /distill epoch 1\/3/);
+  const summary = JSON.parse(readFileSync(join(killed, 'summary.json'), 'utf8'));
+  assert.ok(summary.finetune.top1 >= 0 && summary.distill.top1 >= 0, JSON.stringify(summary));
+  assert.equal(readMetrics(join(killed, 'distill', 'metrics.jsonl')).filter((r) => 'val_top1' in r).map((r) => r.epoch), [1, 2, 3], 'one validation record per epoch, none repeated');
+});
+
+// The student is the teacher's encoder at another width, so its input channels are the teacher's:
+// a teacher run made for 3-channel images cannot teach on this run's 1-channel data.
+test('a student whose input channels do not match the data is E0310 naming the teacher, with nothing written', () => {
+  assert.ok(dir, 'needs the first test');
+  const run = mkdtempSync(join(tmpdir(), 'simclr-v2-channels-'));
+  cpSync(dir, run, { recursive: true });
+  rmSync(join(run, 'distill'), { recursive: true });
+  const teacher = mkdtempSync(join(tmpdir(), 'simclr-v2-rgb-'));
+  cpSync(dir, teacher, { recursive: true });
+  const s = JSON.parse(readFileSync(join(teacher, 'spec.json'), 'utf8'));
+  s.encoder.in_channels = 3;
+  s.data.channels = 3;
+  for (const view of s.augment.views) for (const op of view) if (op.op === 'normalize') (op.mean = [op.mean[0], op.mean[0], op.mean[0]]), (op.std = [op.std[0], op.std[0], op.std[0]]);
+  writeFileSync(join(teacher, 'spec.json'), JSON.stringify(s));
+  const before = readFileSync(join(run, 'summary.json'), 'utf8');
+  const r = cli('distill', run, '--set', `distill.teacher="${teacher}"`);
+  assert.is(r.status, 1, r.stderr);
+  assert.match(r.stderr, /E0310/);
+  assert.match(r.stderr, /3 channels but the data has 1/);
+  assert.ok(r.stderr.includes(teacher), r.stderr);
+  assert.not.ok(existsSync(join(run, 'distill')), 'no distill folder half-written');
+  assert.is(readFileSync(join(run, 'summary.json'), 'utf8'), before, 'summary.json untouched');
 });
 
 test('scaleWidth scales every conv and linear width, inside residual blocks too', () => {
