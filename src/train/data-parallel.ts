@@ -54,6 +54,12 @@ export interface StepEngine {
   /** One training step over the global batch `images`; returns the global batch's loss. */
   step(images: Uint8Array, scalars: Partial<StepScalars>): Promise<number>;
   destroy(): void;
+  /**
+   * A job of several processes stops together: `requestStop` (this process was interrupted) rides
+   * on the next step's all-reduce, and after that step `stopping` is true on every process.
+   */
+  requestStop?(): void;
+  readonly stopping?: boolean;
 }
 
 /** Time in each collective of the step since the engine was made, and the bytes each leaves on every process. */
@@ -165,7 +171,7 @@ export async function dataParallelEngine(
   single: Compiled,
   collectives: Collectives,
   initial?: Record<string, Float32Array>,
-): Promise<StepEngine & { communication: Communication }> {
+): Promise<StepEngine & { communication: Communication; requestStop(): void; readonly stopping: boolean }> {
   const { rank, size } = collectives;
   const n = localBatch(stepSpec.train.batch_size, size);
   const phase = pretrainPhase(stepSpec, n);
@@ -195,8 +201,10 @@ export async function dataParallelEngine(
   }
   const sizes = names.map((name) => local.trained.find((t) => t.name === name)!.shape.reduce((a, b) => a * b, 1));
   const total = sizes.reduce((a, b) => a + b, 0);
-  // One all-reduce per step carries every gradient and, last, the loss.
-  const reduced = new Float32Array(total + 1);
+  // One all-reduce per step carries every gradient, the loss and, last, how many processes ask to stop.
+  const reduced = new Float32Array(total + 2);
+  let stopAsked = false;
+  let stopping = false;
   const gathered = new Float32Array(size * rows * dim);
   const keyGrads = new Float32Array(size * rows * dim);
   const persistent = [...new Set([...localExec.persistentNames, ...updateExec.persistentNames])];
@@ -246,6 +254,10 @@ export async function dataParallelEngine(
 
   return {
     communication,
+    requestStop: () => void (stopAsked = true),
+    get stopping() {
+      return stopping;
+    },
     persistentNames: persistent,
     shapeOf: (name) => shapes.get(name),
     read: (name) => execOf(name).read(name),
@@ -278,11 +290,13 @@ export async function dataParallelEngine(
         reduced.set(ownGrads.get(gradBuffer[i]) ?? (await localExec.read(`grad:${names[i]}`)), at);
         at += sizes[i];
       }
+      reduced[total + 1] = stopAsked ? 1 : 0;
       timed('all_reduce_ms', () => collectives.allReduceSum(reduced));
+      stopping = reduced[total + 1] > 0;
       // With global negatives each process's loss and gradients are its share of the global mean
       // already (the op divides by all keys): their sum is the global batch's. With local negatives
       // each process's loss is a mean of its own: the global loss is the mean of those.
-      if (!global) for (let i = 0; i < reduced.length; i++) reduced[i] /= size;
+      if (!global) for (let i = 0; i <= total; i++) reduced[i] /= size;
       at = 0;
       for (let i = 0; i < names.length; i++) {
         localExec.write(`grad:${names[i]}`, reduced.subarray(at, at + sizes[i]));

@@ -168,6 +168,39 @@ test('one process killed with -9: the other stops within seconds, the message na
   }
 });
 
+test('Ctrl-C on the launcher: every process finishes the same step and exits 130, rank 0 with a whole checkpoint of it', async () => {
+  requireMpi();
+  const dir = tmp();
+  const child = spawn(process.execPath, [BIN, 'run', SPEC, '--out', dir, '--json', '--devices', '2', '--set', 'train.steps=2000', '--set', 'train.checkpoint_every=1000'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (c: Buffer) => (output += c));
+  child.stderr.on('data', (c: Buffer) => (output += c));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  try {
+    const started = Date.now();
+    while (!/"step":2,/.test(output)) {
+      assert.ok(Date.now() - started < 120_000, `no third step within 120 s\n${output}`);
+      assert.is(child.exitCode, null, `the job ended early\n${output}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    // What a terminal's Ctrl-C sends the launcher (mpirun runs in its own process group).
+    child.kill('SIGINT');
+    const code = await Promise.race([exited, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 60_000))]);
+    assert.ok(code !== 'timeout', `the job still ran 60 s after Ctrl-C\n${output}`);
+    assert.is(code, 130, output.slice(-3000));
+    const step = Number(/interrupted after step (\d+); checkpoint written/.exec(output)?.[1]);
+    assert.ok(step >= 3, `rank 0 says where it stopped\n${output.slice(-3000)}`);
+    assert.match(output, /process 1: interrupted with the job/);
+    assert.match(output, /Exit code:\s+130/);
+    // The checkpoint is of that very step (not the last periodic one), whole; nothing half-written is left.
+    assert.is(Number(readCheckpoint(join(dir, 'checkpoint.safetensors')).metadata.step), step);
+    assert.is(losses(dir).length, step);
+    assert.equal(readdirSync(dir).filter((f) => f.endsWith('.tmp')), []);
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  }
+});
+
 /** The pid of the job's process of this rank: a node process whose environment Open MPI gave that rank. */
 function rankPid(rank: number): number {
   for (const entry of readdirSync('/proc')) {
