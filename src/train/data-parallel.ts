@@ -72,7 +72,7 @@ export interface Communication {
   batchnorm_ms: number;
   /** The gathered embeddings (the global Z), the same size as the reduce-scatter's input. */
   all_gather_bytes: number;
-  /** Every parameter gradient and the loss, all-reduced as one tensor. */
+  /** Every parameter gradient, the loss and the stop flag, all-reduced as one tensor. */
   all_reduce_bytes: number;
   /** Sync BatchNorm's per-channel sums, every all-reduce of a step together. */
   batchnorm_bytes: number;
