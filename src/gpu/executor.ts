@@ -138,6 +138,22 @@ export class StepExecutor {
     for (const d of this.kernels[k]) this.rt.dispatch({ pipeline: d.pipeline, bindings: d.group, groups: d.groups });
   }
 
+  /** Records dispatch `d` of kernel `k` alone: a data-parallel step stops inside a kernel for a collective. */
+  recordDispatch(k: number, d: number): void {
+    const r = this.kernels[k][d];
+    this.rt.dispatch({ pipeline: r.pipeline, bindings: r.group, groups: r.groups });
+  }
+
+  /** The first `count` floats of planned buffer `id` (everything recorded so far runs first). */
+  readBuffer(id: number, count: number): Promise<Float32Array> {
+    return this.rt.readF32(this.buffers[id], count);
+  }
+
+  /** Replaces the head of planned buffer `id`; queued writes run before what is recorded after them. */
+  writeBuffer(id: number, data: Float32Array): void {
+    this.rt.write(this.buffers[id], data);
+  }
+
   /** One step: views in (when given), every kernel in one submission, the loss back. */
   async step(views?: ArrayLike<number>): Promise<number> {
     if (views) this.write('views', views);

@@ -11,12 +11,21 @@ import { ceilDiv, defineOp, numel, type Attrs, type Shape, type Target } from '.
 export interface BatchnormAttrs extends Attrs {
   eps: number;
   momentum: number;
+  /**
+   * Sync BatchNorm over this many processes, each holding its slice of the batch: the statistics
+   * and the backward's sums are per-channel programs of their own (labels `batchnorm_sync_*`), and
+   * between them the host all-reduces the partial sums they write (src/train/data-parallel.ts).
+   * With 1 the same programs run with nothing between them.
+   */
+  replicas?: number;
 }
 
 export interface BatchnormBackwardAttrs extends Attrs {
   eps: number;
   /** Inputs are [x, γ, running_mean, running_var, ∂y] and the statistics are constants. */
   eval?: boolean;
+  /** As BatchnormAttrs.replicas: ∂β and ∂γ are all-reduced before the input gradient uses them. */
+  replicas?: number;
 }
 
 /** N, C and the pixels per (sample, channel) of an [N, C, …] tensor. */
@@ -193,6 +202,60 @@ ${CHANNEL_REDUCE} {
   }
 }`;
 
+/** The uniform of the sync programs: the batchnorm one and the processes the batch is split over. */
+const SYNC_PARAMS = `struct Params { n: u32, c: u32, inner: u32, mode: u32, momentum: f32, eps: f32, replicas: u32 }
+@group(0) @binding(0) var<uniform> p: Params;
+fn invstd_of(stat: f32) -> f32 { return select(stat, 1.0 / sqrt(stat + p.eps), p.mode == 1u); }`;
+
+function syncParams(l: Layout, mode: number, momentum: number, eps: number, replicas: number) {
+  const u = params(l, mode, momentum, eps);
+  return { values: [...u.values, replicas], types: [...u.types, 'u32'] as ('u32' | 'f32')[] };
+}
+
+/** Sync step 1: this process's Σx per channel, into `mean` (all-reduced by the host after it). */
+const SYNC_SUM_WGSL = /* wgsl */ `${SYNC_PARAMS}
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mean: array<f32>;
+${CHANNEL_REDUCE} {
+  let c = wg.x;
+  var s = 0.0;
+  ${eachOfChannel('s += x[k];')}
+  let total = wg_sum(vec2f(s, 0.0), t).x;
+  if (t == 0u) { mean[c] = total; }
+}`;
+
+/** Sync step 2: from the global Σx, this process's Σ(x − mean)² per channel into `invstd` (all-reduced after it). */
+const SYNC_CENTRED_WGSL = /* wgsl */ `${SYNC_PARAMS}
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mean: array<f32>;
+@group(0) @binding(3) var<storage, read_write> invstd: array<f32>;
+${CHANNEL_REDUCE} {
+  let c = wg.x;
+  let mu = mean[c] / f32(p.n * p.inner * p.replicas);
+  var d = 0.0;
+  ${eachOfChannel('let v = x[k] - mu;\n      d += v * v;')}
+  let sq = wg_sum(vec2f(d, 0.0), t).x;
+  if (t == 0u) { invstd[c] = sq; }
+}`;
+
+/** Sync step 3: the global sums become mean and invstd; the running statistics as STATS_WGSL. */
+const SYNC_STATS_WGSL = /* wgsl */ `${SYNC_PARAMS}
+@group(0) @binding(1) var<storage, read_write> running_mean: array<f32>;
+@group(0) @binding(2) var<storage, read_write> running_var: array<f32>;
+@group(0) @binding(3) var<storage, read_write> mean: array<f32>;
+@group(0) @binding(4) var<storage, read_write> invstd: array<f32>;
+@compute @workgroup_size(64) fn main(@builtin(global_invocation_id) id: vec3u) {
+  let c = id.x;
+  if (c >= p.c) { return; }
+  let m = f32(p.n * p.inner * p.replicas);
+  let mu = mean[c] / m;
+  let sq = invstd[c];
+  mean[c] = mu;
+  invstd[c] = 1.0 / sqrt(sq / m + p.eps);
+  running_mean[c] = (1.0 - p.momentum) * running_mean[c] + p.momentum * mu;
+  running_var[c] = (1.0 - p.momentum) * running_var[c] + p.momentum * sq / (m - 1.0);
+}`;
+
 /** y = (x − mean)·invstd·γ + β, with batch or running statistics. */
 const applyWgsl = (map: ElementMap) => /* wgsl */ `${PARAMS}
 @group(0) @binding(1) var<storage, read> x: array<${map.width === 4 ? 'vec4f' : 'f32'}>;
@@ -230,7 +293,7 @@ ${CHANNEL_REDUCE} {
  * ∂x = γ·invstd·(∂y − ∂β/m − x̂·∂γ/m) in training (the batch statistics depend on x);
  * γ·invstd·∂y with running statistics.
  */
-const gradInputWgsl = (map: ElementMap) => /* wgsl */ `${PARAMS}
+const gradInputWgsl = (map: ElementMap, sync = false) => /* wgsl */ `${sync ? SYNC_PARAMS : PARAMS}
 @group(0) @binding(1) var<storage, read> x: array<${map.width === 4 ? 'vec4f' : 'f32'}>;
 @group(0) @binding(2) var<storage, read> gamma: array<f32>;
 @group(0) @binding(3) var<storage, read> mean: array<f32>;
@@ -244,7 +307,7 @@ fn channel(c: u32) -> vec4f {
   let inv = invstd_of(stat[c]);
   let a = gamma[c] * inv;
   if (p.mode == 1u) { return vec4f(a, 0.0, 0.0, 0.0); }
-  let m = f32(p.n * p.inner);
+  let m = f32(p.n * p.inner${sync ? ' * p.replicas' : ''});
   return vec4f(a, -a * inv * dgamma[c] / m, -a * dbeta[c] / m, mean[c]);
 }
 ${
@@ -303,10 +366,21 @@ defineOp<BatchnormAttrs>({
       invstd,
     ];
   },
-  kernel([xs], { eps, momentum }, target) {
+  kernel([xs], { eps, momentum, replicas }, target) {
     const l = layout(xs, 'batchnorm');
     const u = params(l, 0, momentum, eps);
     const map = elementMap(l, target);
+    if (replicas !== undefined) {
+      const v = syncParams(l, 0, momentum, eps, replicas);
+      return {
+        programs: [
+          { label: 'batchnorm_sync_sum', code: SYNC_SUM_WGSL, groups: [l.c], params: v, bindings: ['in:0', 'out:3'] },
+          { label: 'batchnorm_sync_centred', code: SYNC_CENTRED_WGSL, groups: [l.c], params: v, bindings: ['in:0', 'out:3', 'out:4'] },
+          { label: 'batchnorm_sync_stats', code: SYNC_STATS_WGSL, groups: [ceilDiv(l.c, 64)], params: v, bindings: ['out:1', 'out:2', 'out:3', 'out:4'] },
+          { label: 'batchnorm_apply', code: applyWgsl(map), groups: map.groups(l, target), params: u, bindings: ['in:0', 'in:1', 'in:2', 'out:3', 'out:4', 'out:0'] },
+        ],
+      };
+    }
     return {
       programs: [
         { label: 'batchnorm_stats', code: STATS_WGSL, groups: [l.c], params: u, bindings: ['in:0', 'out:1', 'out:2', 'out:3', 'out:4'] },
@@ -316,7 +390,8 @@ defineOp<BatchnormAttrs>({
   },
   grad({ inputs: [x, gamma], outputs: [, , , mean, invstd], grads: [gy], attrs, emit }) {
     if (!gy) return [undefined, undefined, undefined, undefined, undefined];
-    const [dx, dgamma, dbeta] = emit('batchnorm_backward', [x, gamma, mean, invstd, gy], { eps: attrs.eps });
+    const sync = attrs.replicas !== undefined ? { replicas: attrs.replicas } : {};
+    const [dx, dgamma, dbeta] = emit('batchnorm_backward', [x, gamma, mean, invstd, gy], { eps: attrs.eps, ...sync });
     return [dx, dgamma, dbeta, undefined, undefined];
   },
   flops: ([x]) => 7 * numel(x),
@@ -378,10 +453,18 @@ defineOp<BatchnormBackwardAttrs>({
     });
     return [dx, dgamma, dbeta];
   },
-  kernel([xs], { eps, eval: evalMode = false }, target) {
+  kernel([xs], { eps, eval: evalMode = false, replicas }, target) {
     const l = layout(xs, 'batchnorm_backward');
     const u = params(l, evalMode ? 1 : 0, 0, eps);
     const map = elementMap(l, target);
+    if (replicas !== undefined && !evalMode) {
+      return {
+        programs: [
+          { label: 'batchnorm_sync_grad_sums', code: GRAD_SUMS_WGSL, groups: [l.c], params: u, bindings: ['in:0', 'in:2', 'in:3', 'in:4', 'out:1', 'out:2'] },
+          { label: 'batchnorm_grad_input', code: gradInputWgsl(map, true), groups: map.groups(l, target), params: syncParams(l, 0, 0, eps, replicas), bindings: ['in:0', 'in:1', 'in:2', 'in:3', 'in:4', 'out:1', 'out:2', 'out:0'] },
+        ],
+      };
+    }
     return {
       programs: [
         { label: 'batchnorm_grad_sums', code: GRAD_SUMS_WGSL, groups: [l.c], params: u, bindings: ['in:0', 'in:2', 'in:3', 'in:4', 'out:1', 'out:2'] },

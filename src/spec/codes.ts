@@ -39,7 +39,6 @@ export const CODES = {
   E0405: { severity: 'error', title: 'the WebGPU device reported an error' },
   E0406: { severity: 'error', title: 'MPI unusable: the addon is not built or Open MPI is missing (`npm run setup`)' },
   E0407: { severity: 'error', title: 'mpirun not found (`npm run setup` installs Open MPI)' },
-  E0408: { severity: 'error', title: 'train.sync_batchnorm is not supported yet: BatchNorm on several processes needs it false' },
   E0409: { severity: 'error', title: 'train.batch_size does not split evenly over the processes' },
   E0501: { severity: 'error', title: 'run folder lacks a file or holds a broken one' },
   E0502: { severity: 'error', title: 'checkpoint lacks a tensor the encoder needs, or has the wrong shape' },

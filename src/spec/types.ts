@@ -311,7 +311,7 @@ export interface TrainSpec {
   precision: "f32" | "f16";
   /** Devices the batch is split over. */
   devices: number;
-  /** On several processes, BatchNorm's batch statistics over the global batch (all-reduced). Absent: on when there is more than one process. Not supported yet: a network with BatchNorm on several processes needs `false` (each process's own statistics). */
+  /** On several processes, BatchNorm's batch statistics over the global batch (all-reduced). Absent: on when there is more than one process. The backward's sums (Σ∂y, Σ∂y·x̂) are all-reduced too, so the step is that of one process on the global batch; `false`: each process normalises by its own images' statistics. */
   sync_batchnorm?: boolean;
   /** Save a checkpoint every this many steps (0: only at the end). */
   checkpoint_every: number;

@@ -13,7 +13,8 @@ import { FILES, readRunSpec } from './run-folder.js';
 import { lrAt } from './schedule.js';
 import { checkpointStep, tensorsOf, trainingPlan, type RunOptions } from './trainer.js';
 
-export async function follow(given: ResolvedSpec | undefined, options: Pick<RunOptions, 'resume' | 'stopAfter'>, collectives: Collectives): Promise<void> {
+/** Trains along with rank 0; 'interrupted' when the job stopped early on an interrupt (`signal` here or on another process). */
+export async function follow(given: ResolvedSpec | undefined, options: Pick<RunOptions, 'resume' | 'stopAfter' | 'signal'>, collectives: Collectives): Promise<'done' | 'interrupted'> {
   const rt = await runtime();
   const spec = options.resume ? readRunSpec(options.resume) : given;
   if (!spec) throw new Error('train needs a spec or a run folder to resume');
@@ -24,12 +25,17 @@ export async function follow(given: ResolvedSpec | undefined, options: Pick<RunO
   const compiled = compile(stepSpec, { target: rt.target });
   const engine = await dataParallelEngine(rt, spec, stepSpec, compiled, collectives, latest && tensorsOf(latest.checkpoint.tensors));
   const endStep = Math.min(totalSteps, options.stopAfter ?? totalSteps);
+  const onAbort = () => engine.requestStop();
+  options.signal?.addEventListener('abort', onAbort);
+  if (options.signal?.aborted) onAbort();
   try {
-    for (let step = startStep; step < endStep; step++) {
+    for (let step = startStep; step < endStep && !engine.stopping; step++) {
       const batch = await loader.next();
       await engine.step(batch.images as Uint8Array, stepScalars(stepSpec.optimizer, step + 1, lrAt(schedule, step), spec.train.seed));
     }
   } finally {
+    options.signal?.removeEventListener('abort', onAbort);
     engine.destroy();
   }
+  return engine.stopping ? 'interrupted' : 'done';
 }

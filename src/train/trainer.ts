@@ -132,8 +132,13 @@ export async function train(given: ResolvedSpec | undefined, options: RunOptions
   let evalData: EvalData | undefined;
   let last: Checkpoint;
   const trainStart = performance.now();
+  // Several processes stop after the same step: the one where the interrupt reached the all-reduce.
+  const interrupted = () => (executor.stopping ?? false) || (processes === 1 && !!options.signal?.aborted);
+  const onAbort = () => executor.requestStop?.();
+  options.signal?.addEventListener('abort', onAbort);
+  if (options.signal?.aborted) onAbort();
   try {
-    for (; step < endStep && !options.signal?.aborted; step++) {
+    for (; step < endStep && !interrupted(); step++) {
       const batch = await loader.next();
       const lr = lrAt(schedule, step);
       loss = await executor.step(batch.images as Uint8Array, stepScalars(stepSpec.optimizer, step + 1, lr, spec.train.seed));
@@ -155,13 +160,14 @@ export async function train(given: ResolvedSpec | undefined, options: RunOptions
     }
     last = await save(checkpointPath, step);
   } finally {
+    options.signal?.removeEventListener('abort', onAbort);
     progress.finish();
   }
   let imagesPerS = ((step - startStep) * batchSize) / Math.max(1e-9, (performance.now() - trainStart) / 1000);
   // A resume after the last step (killed during the final evaluation) trained nothing itself: the
   // training's own figures are the last ones it logged.
   if (step === startStep && startStep > 0) ({ loss, imagesPerS } = loggedFigures(join(dir, FILES.metrics), loss, imagesPerS));
-  const status = step >= totalSteps ? 'finished' : options.signal?.aborted ? 'interrupted' : 'stopped';
+  const status = step >= totalSteps ? 'finished' : options.signal?.aborted || executor.stopping ? 'interrupted' : 'stopped';
   if (status !== 'finished') {
     executor.destroy();
     say(`${status} after step ${step}; checkpoint written. Continue with: simclr-compile run --resume ${dir}`);

@@ -12,11 +12,11 @@ test('bench collective --quick: launches itself on 2 processes; an all-reduce an
   await collectiveSuite.run({ repeats: 1, quick: true }, (row) => all.push(row as CollectiveRow | StepRow));
   const step = all.find((r): r is StepRow => r.op === 'step')!;
   const rows = all.filter((r): r is CollectiveRow => r.op !== 'step');
-  // The step's sizes, from its own graph: every trained parameter's gradient and the loss, and the
+  // The step's sizes, from its own graph: every trained parameter's gradient, the loss and the stop flag, and the
   // gathered embeddings of the global batch (32 images in --quick, two views, 64-wide z).
   const spec = loadSpecFile('examples/mnist.simclr', { set: ['train.batch_size=32'] }).spec!;
   const graph = stepGraph({ ...spec, optimizer: optimizerFor(spec.optimizer, 32) }, 16);
-  const gradientBytes = 4 * (graph.named('param').reduce((sum, t) => sum + t.shape.reduce((a, b) => a * b, 1), 0) + 1);
+  const gradientBytes = 4 * (graph.named('param').reduce((sum, t) => sum + t.shape.reduce((a, b) => a * b, 1), 0) + 2);
   assert.equal(rows.map((r) => [r.op, r.bytes, r.tensor]), [
     ['all_reduce', 65536, undefined],
     ['all_gather', 65536, undefined],

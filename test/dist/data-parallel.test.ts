@@ -20,13 +20,19 @@ import { compile } from '../../src/compiler/compile.js';
 import { requireMpi } from './mpi-run.js';
 
 const SPEC = 'test/fixtures/tiny-dp.simclr';
+/** The same run with BatchNorm in the encoder and the projector. */
+const BN_SPEC = 'test/fixtures/tiny-dp-bn.simclr';
 const BIN = 'bin/simclr-compile.js';
 const quiet = { write: () => true };
 const tmp = () => mkdtempSync(join(tmpdir(), 'simclr-dp-'));
 const losses = (dir: string) => readMetrics(join(dir, 'metrics.jsonl')).filter((r) => 'loss' in r).map((r) => Number(r.loss));
 
 function spec(...set: string[]): ResolvedSpec {
-  const loaded = loadSpecFile(SPEC, { set });
+  return specOf(SPEC, ...set);
+}
+
+function specOf(file: string, ...set: string[]): ResolvedSpec {
+  const loaded = loadSpecFile(file, { set });
   assert.ok(loaded.spec, loaded.diagnostics.map((d) => d.message).join('\n'));
   return loaded.spec!;
 }
@@ -78,6 +84,24 @@ test('one process and two give the same losses for 6 steps and the same weights 
   assert.ok(apart <= 1e-5, `weights after 6 steps differ by ${apart}`);
 });
 
+test('sync BatchNorm: one process and two give the same losses for 6 steps and the same weights and running statistics after them', async () => {
+  const one = tmp();
+  await train(specOf(BN_SPEC), { out: one, out_stream: quiet, jsonOut: quiet });
+  const two = tmp();
+  runOnTwo(BN_SPEC, '--out', two);
+  assert.is(losses(one).length, 6);
+  assertClose(losses(two), losses(one), 1e-5, 'loss');
+  const names = Object.keys(readCheckpoint(join(one, 'checkpoint.safetensors')).tensors);
+  assert.ok(names.some((n) => n.endsWith('.running_var')) && names.some((n) => n.startsWith('encoder.') && n.endsWith('.running_mean')), names.join(' '));
+  assert.ok(largestDifference(join(one, 'init.safetensors'), join(one, 'checkpoint.safetensors')) > 1e-2);
+  const apart = largestDifference(join(one, 'checkpoint.safetensors'), join(two, 'checkpoint.safetensors'));
+  assert.ok(apart <= 1e-5, `weights and running statistics after 6 steps differ by ${apart}`);
+  // Each process normalising by its own 4 images is a different step: the test above can fail.
+  const own = tmp();
+  runOnTwo(BN_SPEC, '--out', own, '--set', 'train.sync_batchnorm=false', '--set', 'train.steps=2');
+  assert.ok(Math.abs(losses(own)[1] - losses(one)[1]) > 1e-4, `per-process statistics gave the loss ${losses(own)[1]} of sync BatchNorm`);
+});
+
 test('a run stopped on two processes resumes on one, and one stopped on one resumes on two', async () => {
   const one = await singleRun();
   const fromTwo = tmp();
@@ -92,7 +116,7 @@ test('a run stopped on two processes resumes on one, and one stopped on one resu
   assert.ok(largestDifference(join(one.dir, 'checkpoint.safetensors'), join(fromOne, 'checkpoint.safetensors')) <= 1e-5);
 });
 
-test('E0409: a global batch that does not split over the processes; E0408: BatchNorm without sync on several', async () => {
+test('E0409: a global batch that does not split over the processes; sync BatchNorm splits its kernels unless turned off', async () => {
   assert.is(localBatch(8, 2), 4);
   assert.throws(() => localBatch(8, 3), /E0409 train.batch_size 8 does not split evenly over 3 processes/);
   const rt = await runtime();
@@ -102,15 +126,13 @@ test('E0409: a global batch that does not split over the processes; E0408: Batch
     const stepSpec = { ...s, optimizer: optimizerFor(s.optimizer, s.train.batch_size) };
     return dataParallelEngine(rt, s, stepSpec, compile(stepSpec, { target: rt.target }), two);
   };
-  let message = '';
-  await attempt(spec('projector.batchnorm=true')).catch((err: Error) => (message = err.message));
-  assert.match(message, /^E0408 train.sync_batchnorm .* not supported yet.*train.sync_batchnorm: false/);
-  // Asked for by name it is the same error; turned off, the step is made (per-process statistics).
-  message = '';
-  await attempt(spec('projector.batchnorm=true', 'train.sync_batchnorm=true')).catch((err: Error) => (message = err.message));
-  assert.match(message, /^E0408/);
+  // On by default: per BatchNorm, two forward all-reduces (Σx, Σ(x − mean)²) and one backward (Σ∂y, Σ∂y·x̂), C floats each.
+  const synced = await attempt(spec('projector.batchnorm=true'));
+  assert.is(synced.communication.batchnorm_bytes, 4 * 16 * 4);
+  synced.destroy();
   const engine = await attempt(spec('projector.batchnorm=true', 'train.sync_batchnorm=false'));
   assert.ok(engine.persistentNames.some((n) => n.endsWith('.running_mean')));
+  assert.is(engine.communication.batchnorm_bytes, 0);
   engine.destroy();
 });
 
@@ -141,6 +163,39 @@ test('one process killed with -9: the other stops within seconds, the message na
     const checkpoint = readCheckpoint(join(dir, 'checkpoint.safetensors'));
     const step = Number(checkpoint.metadata.step);
     assert.ok(step >= 8 && step % 4 === 0, `the checkpoint holds step ${step}`);
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  }
+});
+
+test('Ctrl-C on the launcher: every process finishes the same step and exits 130, rank 0 with a whole checkpoint of it', async () => {
+  requireMpi();
+  const dir = tmp();
+  const child = spawn(process.execPath, [BIN, 'run', SPEC, '--out', dir, '--json', '--devices', '2', '--set', 'train.steps=2000', '--set', 'train.checkpoint_every=1000'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (c: Buffer) => (output += c));
+  child.stderr.on('data', (c: Buffer) => (output += c));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  try {
+    const started = Date.now();
+    while (!/"step":2,/.test(output)) {
+      assert.ok(Date.now() - started < 120_000, `no third step within 120 s\n${output}`);
+      assert.is(child.exitCode, null, `the job ended early\n${output}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    // What a terminal's Ctrl-C sends the launcher (mpirun runs in its own process group).
+    child.kill('SIGINT');
+    const code = await Promise.race([exited, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 60_000))]);
+    assert.ok(code !== 'timeout', `the job still ran 60 s after Ctrl-C\n${output}`);
+    assert.is(code, 130, output.slice(-3000));
+    const step = Number(/interrupted after step (\d+); checkpoint written/.exec(output)?.[1]);
+    assert.ok(step >= 3, `rank 0 says where it stopped\n${output.slice(-3000)}`);
+    assert.match(output, /process 1: interrupted with the job/);
+    assert.match(output, /Exit code:\s+130/);
+    // The checkpoint is of that very step (not the last periodic one), whole; nothing half-written is left.
+    assert.is(Number(readCheckpoint(join(dir, 'checkpoint.safetensors')).metadata.step), step);
+    assert.is(losses(dir).length, step);
+    assert.equal(readdirSync(dir).filter((f) => f.endsWith('.tmp')), []);
   } finally {
     if (child.exitCode === null) child.kill('SIGKILL');
   }

@@ -79,4 +79,12 @@ test('batchnorm shapes and errors', () => {
   assert.throws(() => bn.shape([[8, 4], [4], [3], [4], [4]], {}), /beta must be \[4\]/);
 });
 
+test('sync batchnorm programs (replicas 1: nothing between them) give the op and its backward', async () => {
+  const sync = { ...bn, replicas: 1 };
+  await checkOp('batchnorm', shapes([3, 5, 7, 7]), sync, { tol: 1e-5, inputs: bnInputs(5) });
+  await checkOp('batchnorm', shapes([7, 6]), sync, { tol: 1e-5, inputs: bnInputs(6) });
+  await checkOp('batchnorm_backward', [[3, 5, 12, 12], [5], [5], [5], [3, 5, 12, 12]], sync, { tol: 1e-5 });
+  await checkOp('batchnorm_backward', [[7, 6], [6], [6], [6], [7, 6]], sync, { tol: 1e-5 });
+});
+
 test.run();

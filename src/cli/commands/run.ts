@@ -46,12 +46,24 @@ export function registerRun(program: Command): void {
     }
     // A single process needs no MPI: openCollectives loads the addon only under mpirun.
     const collectives = await openCollectives();
+    // In a job the launcher's Ctrl-C arrives as SIGUSR2, which mpirun forwards to every process
+    // (SIGUSR1 is Node's debugger signal); every process then stops after the same step.
+    const interrupts: NodeJS.Signals[] = collectives.size > 1 ? ['SIGINT', INTERRUPT] : ['SIGINT'];
     if (collectives.size > 1 && collectives.rank > 0) {
+      const abort = new AbortController();
+      const onInterrupt = () => abort.abort();
+      for (const s of interrupts) process.on(s, onInterrupt);
       try {
-        await follow(spec, { resume: flags.resume, stopAfter }, collectives);
+        const ended = await follow(spec, { resume: flags.resume, stopAfter, signal: abort.signal }, collectives);
         collectives.finalize();
+        if (ended === 'interrupted') {
+          process.stderr.write(`simclr-compile: process ${collectives.rank}: interrupted with the job\n`);
+          process.exitCode = 130;
+        }
       } catch (err) {
         abortJob(collectives, err);
+      } finally {
+        for (const s of interrupts) process.off(s, onInterrupt);
       }
       return;
     }
@@ -62,7 +74,7 @@ export function registerRun(program: Command): void {
       process.stderr.write('\ninterrupted: finishing this step and writing a checkpoint (Ctrl-C again to quit now)\n');
       abort.abort();
     };
-    process.on('SIGINT', onInterrupt);
+    for (const s of interrupts) process.on(s, onInterrupt);
     try {
       let result: RunSummary;
       try {
@@ -78,10 +90,13 @@ export function registerRun(program: Command): void {
       else console.error(report(result));
       if (result.status === 'interrupted') process.exitCode = 130;
     } finally {
-      process.off('SIGINT', onInterrupt);
+      for (const s of interrupts) process.off(s, onInterrupt);
     }
   });
 }
+
+/** What the launcher sends mpirun on Ctrl-C: mpirun forwards SIGUSR1 and SIGUSR2 to every process of the job. */
+const INTERRUPT: NodeJS.Signals = 'SIGUSR2';
 
 function report(r: RunSummary): string {
   const pct = (x: number | null) => (x === null ? '—' : `${(100 * x).toFixed(2)}%`);
@@ -107,14 +122,30 @@ function launchJob(np: number): Promise<number> {
   const at = args.findIndex((a) => a === '--devices' || a.startsWith('--devices='));
   if (at >= 0) args.splice(at, args[at] === '--devices' ? 2 : 1);
   const launch = localLaunch(np, [process.execPath, process.argv[1], ...args]);
-  const child = spawn(launch.file, launch.args, { env: launch.env, stdio: 'inherit' });
-  // Ctrl-C reaches mpirun too (same process group), which forwards it to every process.
-  const ignore = () => {};
-  process.on('SIGINT', ignore);
+  // Its own process group: a terminal's Ctrl-C reaches this launcher alone, not mpirun (whose own
+  // SIGINT kills the job at once, mid-step, with no checkpoint).
+  const child = spawn(launch.file, launch.args, { env: launch.env, stdio: 'inherit', detached: true });
+  let interrupted = false;
+  const onInterrupt = () => {
+    // The first Ctrl-C asks every process to finish its step and rank 0 to checkpoint; a second ends the job now.
+    if (interrupted) {
+      child.kill('SIGINT');
+      return;
+    }
+    interrupted = true;
+    process.stderr.write('\ninterrupted: every process finishes this step, then rank 0 writes a checkpoint (Ctrl-C again to quit now)\n');
+    child.kill(INTERRUPT);
+  };
+  const onTerminate = () => child.kill('SIGTERM');
+  process.on('SIGINT', onInterrupt);
+  process.on('SIGTERM', onTerminate);
   return new Promise((resolve) =>
     child.on('exit', (code, signal) => {
-      process.off('SIGINT', ignore);
-      resolve(code ?? (signal === 'SIGINT' ? 130 : 1));
+      process.off('SIGINT', onInterrupt);
+      process.off('SIGTERM', onTerminate);
+      // Interrupted, the processes exit 130; mpirun passes on a failed process's code.
+      if (interrupted && code !== 0) resolve(130);
+      else resolve(code ?? (signal === 'SIGINT' ? 130 : 1));
     }),
   );
 }
