@@ -32,6 +32,11 @@ export interface Profile {
   kernels: KernelRow[];
   step_ms: number;
   kernel_sum_ms: number;
+  precision: 'f32' | 'f16';
+  /** The compiled step's planned peak memory (the buffer plan's bytes). */
+  planned_bytes: number;
+  /** Measured: the most bytes live at once in the runtime's buffers while the step ran, over what was live before it. */
+  measured_peak_bytes: number;
 }
 
 /** Every input of the graph filled with seeded noise (pixels, or floats in [0, 1)): the profile times the work, not the data. */
@@ -73,7 +78,11 @@ export async function measureRoof(rt: Runtime, repeats: number): Promise<{ gflop
 
 export async function profileStep(rt: Runtime, spec: ResolvedSpec, batch: number, repeats: number): Promise<Profile> {
   const optimizer = optimizerFor(spec.optimizer, batch);
-  const { kernels } = compilePhase(pretrainPhase({ ...spec, optimizer }, batch), rt.target);
+  // The spec's own precision (`--set train.precision=f16` profiles the f16 step).
+  const phase = { ...pretrainPhase({ ...spec, optimizer }, batch), precision: spec.train.precision ?? 'f32' };
+  const { kernels } = compilePhase(phase, rt.target);
+  rt.resetPeak();
+  const floor = rt.memory.liveBytes;
   const ex = await StepExecutor.create(rt, kernels, { seed: spec.train.seed });
   try {
     fillInputs(ex, spec.train.seed);
@@ -88,6 +97,8 @@ export async function profileStep(rt: Runtime, spec: ResolvedSpec, batch: number
       await ex.read('loss');
       steps.push(performance.now() - start);
     }
+    // Before the per-kernel timing, whose query sets are the profiler's, not the step's.
+    const measuredPeak = rt.memory.peakBytes - floor;
     const times = await timeKernels(rt, ex, repeats);
     const roof = await measureRoof(rt, repeats);
     const rows = kernels.kernels.map((k, i): KernelRow => {
@@ -106,6 +117,9 @@ export async function profileStep(rt: Runtime, spec: ResolvedSpec, batch: number
       kernels: rows,
       step_ms: round(median(steps), 3),
       kernel_sum_ms: round(times.ms.reduce((s, x) => s + x, 0), 3),
+      precision: phase.precision,
+      planned_bytes: kernels.memory.plannedBytes,
+      measured_peak_bytes: measuredPeak,
     };
   } finally {
     ex.destroy();

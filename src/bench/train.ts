@@ -39,6 +39,12 @@ export type TrainRow = {
   precision: 'f32' | 'f16';
   /** The compiled step's planned peak memory. */
   planned_mib?: number;
+  /**
+   * The compiled step's device memory as measured: the most bytes live at once in buffers the
+   * runtime created from compiling the step to its last timed run (uniforms and read-back buffers
+   * included), over what was live before.
+   */
+  measured_peak_mib?: number;
   images_per_s: number | null;
   median_ms: number | null;
   /** The loss of the first step, at the shared initial weights. */
@@ -74,11 +80,16 @@ export function fixedViews(batch: number, size: number): Float32Array {
 interface Side {
   /** One training step on the fixed views, waiting for its loss. */
   step(): Promise<number>;
+  /** The peak device bytes measured so far (the compiled side only). */
+  measuredBytes?(): number;
   dispose(): void;
 }
 
 async function compiledSide(spec: ResolvedSpec, batch: number, views: Float32Array, precision: 'f32' | 'f16'): Promise<{ side: Side; weights: Map<string, Float32Array>; plannedBytes: number }> {
   const rt = await runtime();
+  // Everything live now (another row's staging buffers) is the floor the step's peak is measured from.
+  rt.resetPeak();
+  const floor = rt.memory.liveBytes;
   const optimizer = optimizerFor(spec.optimizer, batch);
   // Without its augmentation ops the step is fed the fixed views, as the TF.js side is.
   const compiled = compile({ ...spec, augment: { size: spec.augment.size }, optimizer }, { target: rt.target, batch, precision });
@@ -93,6 +104,7 @@ async function compiledSide(spec: ResolvedSpec, batch: number, views: Float32Arr
       executor.record();
       return (await executor.read('loss'))[0];
     },
+    measuredBytes: () => rt.memory.peakBytes - floor,
     dispose: () => executor.destroy(),
   };
   return { side, weights, plannedBytes: compiled.kernels.memory.plannedBytes };
@@ -286,7 +298,8 @@ async function timeSide(impl: TrainRow['impl'], side: Side, batch: number, repea
     const first_loss = await side.step();
     const t = await measure(async () => void (await side.step()), { warmup: 1, repeats });
     const planned = plannedBytes === undefined ? {} : { planned_mib: round(plannedBytes / 2 ** 20, 2) };
-    return { bench: 'train', impl, batch, precision, ...planned, images_per_s: round(batch / (t.median_ms / 1000), 1), median_ms: t.median_ms, first_loss: round(first_loss, 6) };
+    const measured = side.measuredBytes ? { measured_peak_mib: round(side.measuredBytes() / 2 ** 20, 2) } : {};
+    return { bench: 'train', impl, batch, precision, ...planned, ...measured, images_per_s: round(batch / (t.median_ms / 1000), 1), median_ms: t.median_ms, first_loss: round(first_loss, 6) };
   } finally {
     side.dispose();
   }

@@ -33,6 +33,8 @@ export class Runtime {
   private uncaptured: string[] = [];
   private readonly freeStaging: GPUBuffer[] = [];
   private lostReason: string | undefined;
+  private live = 0;
+  private peak = 0;
 
   constructor(readonly gpu: Gpu) {
     this.device = gpu.device;
@@ -85,8 +87,40 @@ export class Runtime {
     return this.pipelines.size;
   }
 
+  /**
+   * Device memory as measured, not planned: the bytes of every buffer created through this runtime
+   * (storage, uniforms, staging, query resolves) and not yet destroyed, and the most that were live
+   * at once since the runtime began or the last `resetPeak`.
+   */
+  get memory(): { liveBytes: number; peakBytes: number } {
+    return { liveBytes: this.live, peakBytes: this.peak };
+  }
+
+  /** Starts a new peak from what is live now (a bench measures one step's peak, not the process's). */
+  resetPeak(): void {
+    this.peak = this.live;
+  }
+
+  /** Every buffer is made here, so the live count sees it; its destroy gives the bytes back once. */
+  private createBuffer(descriptor: GPUBufferDescriptor): GPUBuffer {
+    const buffer = this.device.createBuffer(descriptor);
+    const size = buffer.size;
+    this.live += size;
+    if (this.live > this.peak) this.peak = this.live;
+    const destroy = buffer.destroy;
+    let freed = false;
+    buffer.destroy = () => {
+      if (!freed) {
+        freed = true;
+        this.live -= size;
+      }
+      destroy.call(buffer);
+    };
+    return buffer;
+  }
+
   buffer(bytes: number, label?: string): GPUBuffer {
-    return this.device.createBuffer({ size: align4(Math.max(bytes, 4)), usage: STORAGE, label });
+    return this.createBuffer({ size: align4(Math.max(bytes, 4)), usage: STORAGE, label });
   }
 
   upload(data: HostArray, label?: string): GPUBuffer {
@@ -103,7 +137,7 @@ export class Runtime {
   /** Shapes and scalars travel in uniforms so one pipeline serves every shape. */
   uniform(values: ArrayLike<number>, types: 'u32' | 'f32' | ('u32' | 'f32')[] = 'u32', label?: string): GPUBuffer {
     const words = uniformWords(values, types);
-    const buffer = this.device.createBuffer({ size: words.byteLength, usage: UNIFORM, label });
+    const buffer = this.createBuffer({ size: words.byteLength, usage: UNIFORM, label });
     this.device.queue.writeBuffer(buffer, 0, words);
     return buffer;
   }
@@ -130,7 +164,7 @@ export class Runtime {
 
   /** A uniform buffer of `bytes`, written later with `writeUniform`. */
   uniformBuffer(bytes: number, label?: string): GPUBuffer {
-    return this.device.createBuffer({ size: Math.max(16, Math.ceil(bytes / 16) * 16), usage: UNIFORM, label });
+    return this.createBuffer({ size: Math.max(16, Math.ceil(bytes / 16) * 16), usage: UNIFORM, label });
   }
 
   writeUniform(buffer: GPUBuffer, values: ArrayLike<number>, types: 'u32' | 'f32' | ('u32' | 'f32')[] = 'u32'): void {
@@ -151,7 +185,7 @@ export class Runtime {
 
   /** The nanosecond timestamps of a query set, resolved and read back. */
   async readTimestamps(querySet: GPUQuerySet, count: number): Promise<BigUint64Array> {
-    const resolved = this.device.createBuffer({ size: count * 8, usage: 0x200 | 0x04 }); // QUERY_RESOLVE | COPY_SRC
+    const resolved = this.createBuffer({ size: count * 8, usage: 0x200 | 0x04 }); // QUERY_RESOLVE | COPY_SRC
     this.endPass();
     this.encoder ??= this.device.createCommandEncoder();
     this.encoder.resolveQuerySet(querySet, 0, count, resolved, 0);
@@ -208,7 +242,7 @@ export class Runtime {
     });
     if (pick >= 0) return this.freeStaging.splice(pick, 1)[0];
     const bytes = size <= POOLED_STAGING ? Math.max(256, 2 ** Math.ceil(Math.log2(size))) : size;
-    return this.device.createBuffer({ size: bytes, usage: 0x01 | 0x08 }); // MAP_READ | COPY_DST
+    return this.createBuffer({ size: bytes, usage: 0x01 | 0x08 }); // MAP_READ | COPY_DST
   }
 
   async readF32(buffer: GPUBuffer, count?: number): Promise<Float32Array> {

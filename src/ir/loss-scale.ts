@@ -2,7 +2,7 @@
 // pass is seeded with the scale; every parameter gradient is divided by it and checked into one
 // found-inf flag before any update reads it; the updates are guarded by the flag; and the scale
 // moves as GradScaler.update does. The scale and its clean-step count are named state tensors.
-import type { Graph, Tensor } from './graph.js';
+import { Graph, type Tensor } from './graph.js';
 
 /** GradScaler's defaults: start at 2^16, halve on inf/NaN, double after 2,000 clean steps. */
 export const LOSS_SCALE = { init: 2 ** 16, growth_interval: 2000, growth_factor: 2, backoff_factor: 0.5 };
@@ -39,4 +39,34 @@ export function unscaleGrads(g: Graph, { scale }: ScaledBackward, trained: Tenso
   g.outputs.set(LOSS_SCALE_NAMES.scale, scale2.id);
   g.outputs.set(LOSS_SCALE_NAMES.clean, clean2.id);
   return { grads: out, found };
+}
+
+/**
+ * BatchNorm's running statistics are updated in place by the forward pass, before the flag is
+ * known; a step the flag skips must leave them as it leaves the weights (a forward overflow would
+ * write inf or NaN into them for good). Each is copied before the forward pass and put back in the
+ * update stage when the flag is set. Returns the graph with the copies first, so they read the
+ * statistics before any batchnorm overwrites them.
+ */
+export function guardRunningStats(g: Graph, found: Tensor): Graph {
+  const copies = new Set<number>();
+  for (const leaf of g.named('state')) {
+    if (!/\.running_(mean|var)$/.test(leaf.name!)) continue;
+    const out = g.outputs.get(leaf.name!);
+    if (out === undefined || out === leaf.id) continue;
+    const [saved] = g.add('keep_copy', [leaf], {}, 'train.precision', 'forward');
+    copies.add(saved.producer!);
+    const [restored] = g.add('restore_if_found', [g.tensors[out], saved, found], {}, 'train.precision', 'update');
+    g.outputs.set(leaf.name!, restored.id);
+  }
+  if (!copies.size) return g;
+  const order = [...g.nodes.filter((n) => copies.has(n.id)), ...g.nodes.filter((n) => !copies.has(n.id))];
+  const moved = new Graph();
+  for (const t of g.tensors) moved.tensors.push({ ...t });
+  for (const [name, id] of g.outputs) moved.outputs.set(name, id);
+  order.forEach((n, k) => {
+    moved.nodes.push({ ...n, id: k });
+    for (const o of n.outputs) moved.tensors[o].producer = k;
+  });
+  return moved;
 }

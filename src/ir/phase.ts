@@ -11,7 +11,7 @@ import { Builder, type NetworkSpec } from './build.js';
 import { checkpointSegments } from './checkpoint.js';
 import { buildChunkedForward, isChunked, recomputeChunks } from './chunk.js';
 import { Graph, pruned, type Stage, type Tensor } from './graph.js';
-import { scaledSeed, unscaleGrads } from './loss-scale.js';
+import { guardRunningStats, scaledSeed, unscaleGrads } from './loss-scale.js';
 import { getLoss } from './losses/index.js';
 import { appendUpdate, type OptimizerSpec } from './optimizer.js';
 
@@ -107,12 +107,14 @@ export function buildForward(p: PhaseSpec): PhaseGraph {
 export function buildPhase(p: PhaseSpec): PhaseGraph {
   const chunked = isChunked(p);
   const built = chunked ? buildChunkedForward(p) : buildForward(p);
-  const { graph: g, loss, trained } = built;
+  const { loss, trained } = built;
+  let g = built.graph;
   if (!loss) return { ...built, graph: pruned(g) };
   if (!p.optimizer) throw new Error(`phase ${p.name}: a loss needs an optimizer`);
   const scaled = p.precision === 'f16' ? scaledSeed(g, loss) : undefined;
   const raw = appendBackward(g, loss, trained, scaled?.seed);
   const { grads, found } = scaled ? unscaleGrads(g, scaled, trained, raw) : { grads: raw, found: undefined };
+  if (found) g = guardRunningStats(g, found);
   if (p.keepGrads) for (const t of trained) g.outputs.set(`grad:${t.name}`, grads.get(t.id)!.id);
   appendUpdate(g, trained, grads, p.optimizer, found);
   const rewritten = chunked ? recomputeChunks(g) : p.checkpoint ? checkpointSegments(g, 'encoder.layers') : g;

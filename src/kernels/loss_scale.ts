@@ -140,3 +140,70 @@ struct Params { interval: f32, growth: f32, backoff: f32 }
   }),
   inplace: { 0: 0, 1: 1 },
 });
+
+/**
+ * x → a copy of x: BatchNorm's running statistics as they were before a step's forward pass
+ * updated them in place, so a skipped step can put them back (`restore_if_found`).
+ */
+defineOp({
+  name: 'keep_copy',
+  shape: ([x]) => [x],
+  reference: ([x]) => [Float64Array.from(x)],
+  kernel: ([x]) => {
+    const n = numel(x);
+    return {
+      programs: [
+        {
+          label: 'keep_copy',
+          code: /* wgsl */ `
+struct Params { n: u32 }
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read_write> out: array<f32>;
+@compute @workgroup_size(${WG}) fn main(${FLAT_PARAMS}) {
+  let i = ${flatIndex(WG)};
+  if (i < p.n) { out[i] = x[i]; }
+}`,
+          groups: flatGroups(n, WG),
+          params: { values: [n], types: ['u32'] },
+          bindings: ['in:0', 'out:0'],
+        },
+      ],
+    };
+  },
+});
+
+/**
+ * current, saved, found → saved where the step overflowed, else current, in place: a skipped f16
+ * step leaves BatchNorm's running statistics as it leaves the weights (a forward overflow would
+ * otherwise write inf or NaN into them for good).
+ */
+defineOp({
+  name: 'restore_if_found',
+  shape: ([current]) => [current],
+  reference: ([current, saved, [found]]) => [Float64Array.from(found ? saved : current)],
+  kernel: ([current]) => {
+    const n = numel(current);
+    return {
+      programs: [
+        {
+          label: 'restore_if_found',
+          code: /* wgsl */ `
+struct Params { n: u32 }
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> saved: array<f32>;
+@group(0) @binding(2) var<storage, read> found: array<u32>;
+@group(0) @binding(3) var<storage, read_write> current: array<f32>;
+@compute @workgroup_size(${WG}) fn main(${FLAT_PARAMS}) {
+  let i = ${flatIndex(WG)};
+  if (i < p.n && found[0] != 0u) { current[i] = saved[i]; }
+}`,
+          groups: flatGroups(n, WG),
+          params: { values: [n], types: ['u32'] },
+          bindings: ['in:1', 'in:2', 'out:0'],
+        },
+      ],
+    };
+  },
+  inplace: { 0: 0 },
+});

@@ -59,6 +59,12 @@ export interface RunSummary extends V2Summary {
   random_init: EvalResult | null;
   /** Images of each side where the splits were carved from one image folder, else null. */
   held_out: { train: number; test: number } | null;
+  /**
+   * The training step's device memory: the compiled plan's peak, and the most bytes live at once
+   * in the runtime's buffers from creating the step to its last step (uniforms, read-back buffers
+   * and any evaluation run between epochs included), over what was live before.
+   */
+  memory?: { precision: 'f32' | 'f16'; planned_bytes: number; measured_peak_bytes: number };
 }
 
 /** The loss or a weight became NaN or infinite: the run stops and the last finite checkpoint stays. */
@@ -92,6 +98,8 @@ export async function train(given: ResolvedSpec | undefined, options: RunOptions
   if (latest) checkTensors(latest.path, latest.checkpoint, compiled.graph);
   const initial = resumed && tensorsOf(resumed.tensors);
   const processes = options.collectives?.size ?? 1;
+  rt.resetPeak();
+  const floor = rt.memory.liveBytes;
   const single = processes > 1 ? undefined : await StepExecutor.create(rt, compiled.kernels, { seed: spec.train.seed, initial });
   const executor = single ? singleEngine(single) : await dataParallelEngine(rt, spec, stepSpec, compiled, options.collectives!, initial);
   const scaler = single && (await LossScaleWatch.attach(single));
@@ -167,17 +175,18 @@ export async function train(given: ResolvedSpec | undefined, options: RunOptions
   // A resume after the last step (killed during the final evaluation) trained nothing itself: the
   // training's own figures are the last ones it logged.
   if (step === startStep && startStep > 0) ({ loss, imagesPerS } = loggedFigures(join(dir, FILES.metrics), loss, imagesPerS));
+  const memory = { precision: spec.train.precision ?? 'f32', planned_bytes: compiled.kernels.memory.plannedBytes, measured_peak_bytes: rt.memory.peakBytes - floor } as const;
   const status = step >= totalSteps ? 'finished' : options.signal?.aborted || executor.stopping ? 'interrupted' : 'stopped';
   if (status !== 'finished') {
     executor.destroy();
     say(`${status} after step ${step}; checkpoint written. Continue with: simclr-compile run --resume ${dir}`);
-    return summary(dir, status, step, totalSteps, loss, imagesPerS, started, null, null, dataset);
+    return { ...summary(dir, status, step, totalSteps, loss, imagesPerS, started, null, null, dataset), memory };
   }
   const weights = tensorsOf(last.tensors);
   executor.destroy();
   await writePictures(rt, spec, dataset, dir);
   const { trained, baseline } = await evaluateRun(rt, spec, weights, tensorsOf(readCheckpoint(join(dir, FILES.init)).tensors), say, evalData);
-  const result: RunSummary = { ...summary(dir, status, step, totalSteps, loss, imagesPerS, started, trained, baseline, dataset), ...(await runV2Phases(rt, spec, dir, weights, say)) };
+  const result: RunSummary = { ...summary(dir, status, step, totalSteps, loss, imagesPerS, started, trained, baseline, dataset), memory, ...(await runV2Phases(rt, spec, dir, weights, say)) };
   writeJson(join(dir, FILES.summary), result);
   metrics.append({ step: step - 1, epoch: step / loader.stepsPerEpoch, knn_top1: trained?.knn_top1, linear_top1: trained?.linear_top1 });
   await writeCurves(dir);

@@ -32,6 +32,10 @@ test('every kernel of the compiled step gets a row with its own stage and FLOPs,
   for (const r of p.kernels) assert.ok(r.ms >= 0 && Number.isFinite(r.gflops) && Number.isFinite(r.gbps), JSON.stringify(r));
   assert.ok(p.step_ms > 0 && p.kernel_sum_ms > 0, `step ${p.step_ms} ms, kernels ${p.kernel_sum_ms} ms`);
   assert.ok(p.roof.gflops > 0 && p.roof.gbps > 0, JSON.stringify(p.roof));
+  // Measured holds every planned buffer (each at least its planned size) plus the dispatches'
+  // uniforms and the loss's read-back buffer: at least the plan, and not much more at this size.
+  assert.is(p.planned_bytes, kernels.memory.plannedBytes);
+  assert.ok(p.measured_peak_bytes >= p.planned_bytes && p.measured_peak_bytes <= p.planned_bytes + (1 << 20), `measured ${p.measured_peak_bytes} B for planned ${p.planned_bytes} B`);
 });
 
 test('profile --json prints one object per kernel, then the step', () => {
@@ -42,6 +46,7 @@ test('profile --json prints one object per kernel, then the step', () => {
   const rows = run.stdout.trim().split('\n').map((l) => JSON.parse(l));
   const last = rows.pop();
   assert.ok(last.step_ms > 0 && last.roof.gflops > 0, JSON.stringify(last));
+  assert.ok(last.precision === 'f32' && last.measured_peak_bytes >= last.planned_bytes && last.planned_bytes > 0, JSON.stringify(last));
   assert.ok(rows.length > 5 && rows.every((r) => typeof r.kernel === 'string' && typeof r.ms === 'number'), `${rows.length} kernel rows`);
   assert.ok(new Set(rows.map((r) => r.stage)).has('backward'));
 });

@@ -38,6 +38,10 @@ test('bench train at a small batch: one finite, positive row per implementation 
     // images_per_s is the batch over the median step, to the row's rounding.
     assert.ok(Math.abs(images - row.batch / (median / 1000)) < 0.1, `${row.impl} images_per_s ${images}`);
   }
+  // The compiled row's memory: measured holds every planned buffer at least at its planned size,
+  // plus uniforms and read-back buffers.
+  const own = all[0];
+  assert.ok(own.planned_mib! > 0 && own.measured_peak_mib! >= own.planned_mib! && own.measured_peak_mib! <= 1.25 * own.planned_mib! + 2, `planned ${own.planned_mib} MiB, measured ${own.measured_peak_mib} MiB`);
   // Same weights, same views: the steps compute the same function, or the comparison means nothing.
   const [ours, ...theirs] = rows.map((r) => r.first_loss ?? NaN);
   for (const [k, other] of theirs.entries()) {

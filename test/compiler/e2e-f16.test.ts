@@ -33,11 +33,12 @@ const SAME_GRAPH_TOL = 2e-2;
 // scale fits): the comparison starts at 2^10, which they fit.
 const SCALE = 2 ** 10;
 
-async function f16Step(kind: keyof typeof optimizers, keepGrads: boolean, scale = SCALE) {
+async function f16Step(kind: keyof typeof optimizers, keepGrads: boolean, scale = SCALE, edit: (feeds: Record<string, ArrayLike<number>>) => void = () => {}) {
   const rt = await runtime();
   const spec = e2eSpec(c, optimizers[kind]);
   const compiled = compile(spec, { target: rt.target, batch: c.n, keepGrads, precision: 'f16' });
-  const feeds = { ...e2eFeeds(c), [LOSS_SCALE_NAMES.scale]: [scale] };
+  const feeds: Record<string, ArrayLike<number>> = { ...e2eFeeds(c), [LOSS_SCALE_NAMES.scale]: [scale] };
+  edit(feeds);
   const ex = await StepExecutor.create(rt, compiled.kernels, { initial: feeds });
   const scalars = stepScalars(optimizers[kind], 1, optimizers[kind].lr);
   ex.setStep(scalars);
@@ -80,7 +81,7 @@ test('GPU f16: loss and every gradient against the f16 graph in float64 and agai
 test('GPU f16: an overflowing step is skipped (weights and momentum unchanged) and the scale halves', async () => {
   const rt = await runtime();
   assert.ok(rt.target.hasF16, 'the adapter lacks shader-f16: the f16 step cannot be checked (lavapipe 25 has it)');
-  const { ex } = await f16Step('sgd', false, 2 ** 40);
+  const { ex, feeds } = await f16Step('sgd', false, 2 ** 40);
   assert.is((await ex.read(LOSS_SCALE_NAMES.scale))[0], 2 ** 39, 'halved');
   assert.is((await ex.read(LOSS_SCALE_NAMES.clean))[0], 0, 'clean-step count reset');
   for (const [name, before] of Object.entries(c.params)) {
@@ -89,6 +90,39 @@ test('GPU f16: an overflowing step is skipped (weights and momentum unchanged) a
   const momentum = ex.persistentNames.filter((n) => n.endsWith('.momentum'));
   assert.ok(momentum.length > 0, 'momentum buffers');
   for (const name of momentum) assert.ok((await ex.read(name)).every((x) => x === 0), `${name} stays zero`);
+  await assertStatsUntouched(ex, feeds);
+  ex.destroy();
+});
+
+/** BatchNorm's running statistics as they started (fed, or 0 and 1): a skipped step must not move them. */
+async function assertStatsUntouched(ex: StepExecutor, feeds: Record<string, ArrayLike<number>>): Promise<void> {
+  const stats = ex.persistentNames.filter((n) => /\.running_(mean|var)$/.test(n));
+  assert.ok(stats.length >= 4, `running statistics: ${stats.join(', ')}`);
+  for (const name of stats) {
+    const got = await ex.read(name);
+    const want = feeds[name] ? Float32Array.from(feeds[name]) : new Float32Array(got.length).fill(name.endsWith('running_mean') ? 0 : 1);
+    assert.equal([...got], [...want], `${name} unchanged`);
+  }
+}
+
+test('GPU f16: a forward overflow skips the step without writing inf or NaN into BatchNorm running statistics', async () => {
+  const rt = await runtime();
+  assert.ok(rt.target.hasF16, 'the adapter lacks shader-f16: the f16 step cannot be checked (lavapipe 25 has it)');
+  // The stem convolution's weights ×1e6: its f16 output is inf, so the first BatchNorm's batch statistics are inf/NaN.
+  const stem = graphName(Object.keys(c.params).find((n) => n.endsWith('weight'))!);
+  const { ex, feeds } = await f16Step('sgd', false, SCALE, (f) => {
+    f[stem] = Float32Array.from(f[stem], (x) => x * 1e6);
+  });
+  assert.is((await ex.read(LOSS_SCALE_NAMES.scale))[0], SCALE / 2, 'skipped: the scale halves');
+  await assertStatsUntouched(ex, feeds);
+  ex.destroy();
+});
+
+test('GPU f16: a clean step still updates BatchNorm running statistics', async () => {
+  const { ex, feeds } = await f16Step('sgd', false);
+  const mean = ex.persistentNames.find((n) => n.endsWith('running_mean'))!;
+  const before = feeds[mean] ? Float32Array.from(feeds[mean]) : new Float32Array(0);
+  assert.ok((await ex.read(mean)).some((x, i) => x !== (before[i] ?? 0)), `${mean} moved`);
   ex.destroy();
 });
 

@@ -1,6 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { runtime, GpuError } from '../../src/gpu/runtime.js';
+import { runtime, GpuError, align4, uniformWords } from '../../src/gpu/runtime.js';
+import { compileOp } from '../../src/compiler/compile.js';
+import { StepExecutor } from '../../src/gpu/executor.js';
 
 const axpy = /* wgsl */ `
 struct P { n: u32, a: f32 }
@@ -71,6 +73,36 @@ test('a binding the kernel never reads may still be passed', async () => {
   const y = rt.buffer(4);
   rt.dispatch({ pipeline, bindings: [rt.buffer(4), y], groups: [1] });
   assert.is((await rt.readF32(y, 1))[0], 7);
+});
+
+test('measured memory: an executor adds exactly the bytes of the buffers it creates, and destroy gives them back', async () => {
+  const rt = await runtime();
+  // A shape that is not a multiple of 4 elements or 16 bytes, and an op whose dispatch has params.
+  const graph = compileOp('matmul', [[7, 13], [13, 5]], {}, rt.target);
+  let want = 0;
+  for (const b of graph.buffers) want += b.kind === 'step' ? Math.max(16, Math.ceil(b.bytes / 16) * 16) : align4(Math.max(b.bytes, 4));
+  for (const k of graph.kernels) for (const d of k.dispatches) if (d.params) want += uniformWords(d.params.values, d.params.types ?? 'u32').byteLength;
+  const before = rt.memory.liveBytes;
+  rt.resetPeak();
+  assert.is(rt.memory.peakBytes, before);
+  const ex = await StepExecutor.create(rt, graph);
+  assert.is(rt.memory.liveBytes - before, want);
+  assert.is(rt.memory.peakBytes - before, want);
+  ex.destroy();
+  assert.is(rt.memory.liveBytes, before);
+  // The peak remembers the executor; a second destroy gives nothing back twice.
+  assert.is(rt.memory.peakBytes - before, want);
+  ex.destroy();
+  assert.is(rt.memory.liveBytes, before);
+});
+
+test('measured memory counts a bare buffer at its aligned size', async () => {
+  const rt = await runtime();
+  const before = rt.memory.liveBytes;
+  const b = rt.buffer(10);
+  assert.is(rt.memory.liveBytes - before, 12);
+  b.destroy();
+  assert.is(rt.memory.liveBytes, before);
 });
 
 test.run();

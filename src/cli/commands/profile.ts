@@ -22,14 +22,19 @@ export function registerProfile(program: Command): void {
     const p = await profileStep(await runtime(), loaded.spec, batch, Math.max(1, Number(flags.repeats) || 5));
     if (flags.json) {
       for (const row of p.kernels) console.log(JSON.stringify(row));
-      console.log(JSON.stringify({ step_ms: p.step_ms, kernel_sum_ms: p.kernel_sum_ms, method: p.method, roof: p.roof, adapter: p.adapter, batch }));
+      console.log(JSON.stringify({ step_ms: p.step_ms, kernel_sum_ms: p.kernel_sum_ms, method: p.method, roof: p.roof, adapter: p.adapter, batch, precision: p.precision, planned_bytes: p.planned_bytes, measured_peak_bytes: p.measured_peak_bytes }));
       return;
     }
     console.log(`${loaded.spec.name}: batch ${batch} on ${p.adapter}; kernels timed by ${p.method}`);
     console.log(`roof: ${p.roof.gflops} GFLOP/s (FMA probe), ${p.roof.gbps} GB/s (copy probe)`);
     console.log(table([...p.kernels].sort((a, b) => b.ms - a.ms), p.step_ms));
     console.log(`step ${p.step_ms} ms measured as one submission; kernels sum to ${p.kernel_sum_ms} ms (${((100 * p.kernel_sum_ms) / p.step_ms).toFixed(0)}%)`);
+    console.log(`memory (${p.precision}): planned ${mib(p.planned_bytes)} MiB, measured peak ${mib(p.measured_peak_bytes)} MiB (uniforms and read-back buffers included)`);
   });
+}
+
+function mib(bytes: number): string {
+  return (bytes / 2 ** 20).toFixed(2);
 }
 
 function table(rows: KernelRow[], stepMs: number): string {

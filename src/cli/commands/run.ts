@@ -106,6 +106,10 @@ function report(r: RunSummary): string {
     ['images/s', String(r.images_per_s)],
     ['wall time', `${r.wall_s} s`],
   ];
+  if (r.memory) {
+    const mib = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
+    rows.push([`step memory, ${r.memory.precision} (planned | measured peak)`, `${mib(r.memory.planned_bytes)} | ${mib(r.memory.measured_peak_bytes)}`]);
+  }
   if (r.trained) {
     rows.push(['kNN top-1 (trained | random init)', `${pct(r.knn_top1)} | ${pct(r.random_init_knn_top1)}`]);
     rows.push(['linear top-1 (trained | random init)', `${pct(r.linear_top1)} | ${pct(r.random_init_linear_top1)}`]);
