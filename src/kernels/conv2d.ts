@@ -385,7 +385,14 @@ interface WeightTile {
   vecs: number;
 }
 
-/** Each row loads ∂y once per output channel and x once per tap; on lavapipe 16 taps × 8 channels did best. */
+/**
+ * Each row loads ∂y once per output channel and x once per tap; on lavapipe 16 taps × 8 channels did best.
+ * Measured and dropped (issue 16): 24 or 32 taps, 16 taps × 4 channels, and a variant whose
+ * workgroup shares one chunk of rows (lanes over taps, so ∂y's address is the same in every lane)
+ * with 3–6 taps × 8 or 16 channels per lane: all ran 1.2–2.5× slower on the bench convnet's
+ * 32→64 and 64→128 gradients. Lavapipe did not make those ∂y loads any cheaper than per-lane ones,
+ * and more channels per lane cost more than the fewer x loads saved.
+ */
 const weightTileFor = (target: Target): WeightTile => (target.isSoftware ? { taps: 16, vecs: 2 } : { taps: 4, vecs: 1 });
 
 /**
