@@ -68,7 +68,9 @@ export function recomputeSegments(g: Graph, segmentOf: (n: Node) => string | und
     return map;
   };
   for (const n of g.nodes) {
-    if (n.stage === 'forward') {
+    // A segment's own nodes run as they are the first time (a chunk's augmentation is not forward
+    // but is in its chunk's segment: it must not trigger the recomputation of its own segment).
+    if (n.stage === 'forward' || segmentOf(n) !== undefined) {
       push(n);
       continue;
     }

@@ -12,7 +12,7 @@ import { Builder } from './build.js';
 import { recomputeSegments } from './checkpoint.js';
 import { Graph, type Tensor } from './graph.js';
 import { getLoss } from './losses/index.js';
-import { phaseHead, type PhaseGraph, type PhaseSpec } from './phase.js';
+import { phaseHead, phaseInput, type PhaseGraph, type PhaseSpec } from './phase.js';
 
 /** Whether the phase is a training step over stacked views with a chunk smaller than its batch. */
 export function isChunked(p: PhaseSpec): boolean {
@@ -32,13 +32,14 @@ export function buildChunkedForward(p: PhaseSpec): PhaseGraph {
   if (!p.network) throw new Error(`phase ${p.name}: a chunked step needs a network`);
   const network = p.network;
   const g = new Graph();
-  const { input, views } = phaseHead(g, p);
-  const half = views.shape[0] / 2;
+  const perChunk = augmentsPerChunk(p);
+  const { input, views } = perChunk ? { input: phaseInput(g, p), views: undefined } : phaseHead(g, p);
+  const half = views ? views.shape[0] / 2 : p.input.shape[0];
   const shared = new Map<string, Tensor>();
   let params: Tensor[] = [];
   const zs = chunkRows(half, p.chunk!).map(({ start, count }, c) => {
     const first = g.nodes.length;
-    const [x] = g.add('take_views', [views], { start, count, half }, 'data');
+    const x = views ? g.add('take_views', [views], { start, count, half }, 'data')[0] : chunkViews(g, p, input, start, count);
     const b = new Builder(g, p.mode, 'forward', shared);
     const z = b.network(x, network);
     params = b.params;
@@ -59,10 +60,38 @@ export function buildChunkedForward(p: PhaseSpec): PhaseGraph {
 }
 
 /**
+ * Whether each chunk augments its own images: the whole batch's views never exist, only the u8
+ * source and one chunk's views (recomputed with its forward). Given records (fixed parameters) and
+ * sources whose images are not whole words keep one augmentation of the whole batch.
+ */
+function augmentsPerChunk(p: PhaseSpec): boolean {
+  if (!p.augment || p.augment.given) return false;
+  const dtype = p.input.dtype ?? 'f32';
+  return dtype === 'f32' || (dtype === 'u8' && (p.input.shape.slice(1).reduce((a, b) => a * b, 1) % 4 === 0));
+}
+
+/**
+ * A chunk's 2·count views: its images of the source, augmented with the image offset of its first
+ * image, so every draw is keyed by the global image index and the views are the unchunked step's rows.
+ */
+function chunkViews(g: Graph, p: PhaseSpec, input: Tensor, start: number, count: number): Tensor {
+  const dtype = p.input.dtype === 'u8' ? 'u8' : 'f32';
+  const [images] = g.add('take_images', [input], { start, count, dtype }, 'data');
+  const aug = p.augment!;
+  const [views] = g.add('augment', [images], { ...aug, image_offset: (aug.image_offset ?? 0) + start }, 'augment', 'augment');
+  return views;
+}
+
+/**
  * Every chunk but the last is recomputed before its backward; the last chunk's forward runs just
  * before the loss, so its activations are kept: a step costs chunks − 1 extra forward passes.
  */
 export function recomputeChunks(g: Graph): Graph {
   const last = Math.max(...g.nodes.map((n) => n.chunk ?? -1));
-  return recomputeSegments(g, (n) => (n.stage === 'forward' && n.chunk !== undefined && n.chunk < last ? String(n.chunk) : undefined));
+  // A chunk's own augmentation (and its take of the source) is recomputed with it: otherwise every
+  // chunk's views stay live from pass (1) to its backward, as much memory as the whole batch's views.
+  // take_views of given views is not: its input is live anyway, and on small steps the extra copy
+  // in the backward costs more than the chunk of views it frees.
+  const recomputed = (n: { stage: string; op: string }) => n.stage === 'forward' || (n.stage === 'augment' && n.op === 'augment') || n.op === 'take_images';
+  return recomputeSegments(g, (n) => (recomputed(n) && n.chunk !== undefined && n.chunk < last ? String(n.chunk) : undefined));
 }

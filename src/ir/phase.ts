@@ -63,12 +63,17 @@ export interface PhaseGraph {
   loss?: Tensor;
 }
 
+/** The phase's input leaf. */
+export function phaseInput(g: Graph, p: PhaseSpec): Tensor {
+  return g.leaf('input', p.input.shape, 'data', { name: p.input.name, ...(p.input.dtype ? { dtype: p.input.dtype } : {}) });
+}
+
 /**
  * The phase's input and, when it augments, the augment node that makes the views from it (fixed
  * parameters instead of draws when `given`: the records are then a second input).
  */
 export function phaseHead(g: Graph, p: PhaseSpec): { input: Tensor; views: Tensor } {
-  const input = g.leaf('input', p.input.shape, 'data', { name: p.input.name, ...(p.input.dtype ? { dtype: p.input.dtype } : {}) });
+  const input = phaseInput(g, p);
   if (!p.augment) return { input, views: input };
   const rows = p.augment.views.length * p.input.shape[0];
   const given = p.augment.given ? [g.leaf('input', [rows, paramLayout(p.augment.views).stride], 'data', { name: 'records' })] : [];

@@ -102,3 +102,52 @@ defineOp<{ half: number }>({
       attrs.half,
     ).map((a) => g && emit('take_views', [g], a)[0]),
 });
+
+export interface TakeImagesAttrs extends Attrs {
+  /** First image and image count of the chunk; the element type of the images (u8 travels packed). */
+  start: number;
+  count: number;
+  dtype?: 'u8' | 'f32';
+}
+
+/**
+ * `take_images` copies images [start, start+count) of a source [N, …] (the u8 images a chunked step
+ * augments chunk by chunk), word by word: a u8 image must fill whole words (its bytes a multiple of 4).
+ */
+defineOp<TakeImagesAttrs>({
+  name: 'take_images',
+  shape: ([x], a) => {
+    if (a.start < 0 || a.count < 1 || a.start + a.count > x[0]) throw new Error(`images ${a.start}+${a.count} outside ${x[0]}`);
+    if (a.dtype === 'u8' && numel(x.slice(1)) % 4) throw new Error(`take_images moves whole words: a u8 image of ${numel(x.slice(1))} bytes is not`);
+    return [[a.count, ...x.slice(1)]];
+  },
+  dtypes: (_s, a) => [a.dtype === 'u8' ? 'u8' : undefined],
+  reference: ([x], [shape], a) => {
+    const inner = numel(shape.slice(1));
+    return [x.slice(a.start * inner, (a.start + a.count) * inner)];
+  },
+  kernel: ([x], a, target) => {
+    const inner = numel(x.slice(1)) / (a.dtype === 'u8' ? 4 : 1);
+    const n = a.count * inner;
+    return {
+      programs: [
+        {
+          label: 'take_images',
+          code: /* wgsl */ `
+struct Params { n: u32, offset: u32 }
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> src: array<u32>;
+@group(0) @binding(2) var<storage, read_write> dst: array<u32>;
+@compute @workgroup_size(${WG}) fn main(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) nw: vec3u) {
+  let i = id.x + id.y * nw.x * ${WG}u;
+  if (i >= p.n) { return; }
+  dst[i] = src[p.offset + i];
+}`,
+          groups: elementGrid(n, target),
+          params: { values: [n, a.start * inner] },
+          bindings: ['in:0', 'out:0'],
+        },
+      ],
+    };
+  },
+});

@@ -80,4 +80,16 @@ test('GPU: chunks of 3 of 7 images give the unchunked step’s loss, gradients a
   for (const s of steps) s.ex.destroy();
 });
 
+test('large images: each chunk augments its own source images, so a step whose whole-batch views outgrow a binding compiles chunked', () => {
+  const views = [0, 1].map(() => [{ op: 'random_resized_crop', p: 1, scale: [0.5, 1], ratio: [0.75, 4 / 3] }, { op: 'flip', p: 0.5 }]);
+  const big: TrainingSpec = { ...spec(), augment: { size: 1024, views } as never, data: { image_size: 1024, channels: 1 } as never, train: { batch_size: 16, memory_budget: 1e6 } };
+  // The whole batch's views are 128 MiB, twice what one binding holds here; the source is 16 MiB of u8.
+  const target = { ...SOFTWARE_TARGET, maxStorageBufferBindingSize: 64 * 2 ** 20, maxBufferSize: 2 ** 32 };
+  const c = compile(big, { target });
+  assert.ok(c.chunking, 'chunked');
+  assert.ok(c.kernels.kernels.some((k) => k.op === 'take_images'), 'takes each chunk of the source');
+  assert.ok(c.kernels.buffers.every((b) => b.bytes <= 64 * 2 ** 20));
+  assert.ok(c.kernels.kernels.some((k) => k.stage === 'backward' && k.op === 'augment' && k.chunk === 0), 'chunk 0 re-augmented before its backward');
+});
+
 test.run();
