@@ -1,7 +1,7 @@
 // Scheduling: each optimizer update runs as soon as its gradient exists and the last reader of the
 // old weight is done, so a gradient's buffer is free again right away instead of living to the end.
 import { getOp } from '../kernels/op.js';
-import { Graph, type Node } from '../ir/graph.js';
+import { inOrder, type Graph, type Node } from '../ir/graph.js';
 
 export function scheduleUpdates(g: Graph): Graph {
   const readers = g.consumers();
@@ -29,12 +29,5 @@ export function scheduleUpdates(g: Graph): Graph {
   }
   order.push(...last);
 
-  const out = new Graph();
-  for (const t of g.tensors) out.tensors.push({ ...t });
-  for (const [name, id] of g.outputs) out.outputs.set(name, id);
-  order.forEach((n, k) => {
-    out.nodes.push({ ...n, id: k });
-    for (const o of n.outputs) out.tensors[o].producer = k;
-  });
-  return out;
+  return inOrder(g, order);
 }

@@ -159,13 +159,20 @@ export function pruned(g: Graph): Graph {
     keep[k] = true;
     for (const i of n.inputs) live.add(i);
   }
+  return inOrder(g, g.nodes.filter((_, k) => keep[k]));
+}
+
+/**
+ * `g` with its nodes in the given order (a subset of them drops the rest), renumbered; tensor ids
+ * and outputs are kept, and a dropped node's outputs have no producer.
+ */
+export function inOrder(g: Graph, order: readonly Node[]): Graph {
   const out = new Graph();
   const renumber = new Map<number, number>();
-  g.nodes.forEach((n, k) => {
-    if (!keep[k]) return;
+  for (const n of order) {
     renumber.set(n.id, out.nodes.length);
     out.nodes.push({ ...n, id: out.nodes.length });
-  });
+  }
   for (const t of g.tensors) {
     const producer = t.producer === undefined ? undefined : renumber.get(t.producer);
     out.tensors.push({ ...t, producer });

@@ -2,7 +2,7 @@
 // pass is seeded with the scale; every parameter gradient is divided by it and checked into one
 // found-inf flag before any update reads it; the updates are guarded by the flag; and the scale
 // moves as GradScaler.update does. The scale and its clean-step count are named state tensors.
-import { Graph, type Tensor } from './graph.js';
+import { inOrder, type Graph, type Tensor } from './graph.js';
 
 /** GradScaler's defaults: start at 2^16, halve on inf/NaN, double after 2,000 clean steps. */
 export const LOSS_SCALE = { init: 2 ** 16, growth_interval: 2000, growth_factor: 2, backoff_factor: 0.5 };
@@ -61,12 +61,5 @@ export function guardRunningStats(g: Graph, found: Tensor): Graph {
   }
   if (!copies.size) return g;
   const order = [...g.nodes.filter((n) => copies.has(n.id)), ...g.nodes.filter((n) => !copies.has(n.id))];
-  const moved = new Graph();
-  for (const t of g.tensors) moved.tensors.push({ ...t });
-  for (const [name, id] of g.outputs) moved.outputs.set(name, id);
-  order.forEach((n, k) => {
-    moved.nodes.push({ ...n, id: k });
-    for (const o of n.outputs) moved.tensors[o].producer = k;
-  });
-  return moved;
+  return inOrder(g, order);
 }
