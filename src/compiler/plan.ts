@@ -56,21 +56,16 @@ export function planBuffers(g: Graph, needs: NodeNeeds[]): BufferPlan {
   g.nodes.forEach((n, k) => n.inputs.forEach((i) => (lastUse[i] = k)));
   for (const id of g.outputs.values()) lastUse[id] = end;
 
-  const free: number[] = [];
-  const busyUntil = new Map<number, number>();
-  const take = (bytes: number, until: number): number => {
-    // Best fit among free buffers; else grow the largest free one (sizes are only fixed once planned).
-    let pick = -1;
-    for (const id of free) if (buffers[id].bytes >= bytes && (pick < 0 || buffers[id].bytes < buffers[pick].bytes)) pick = id;
-    if (pick < 0 && free.length) pick = free.reduce((a, b) => (buffers[b].bytes > buffers[a].bytes ? b : a));
-    if (pick < 0) pick = make(bytes, 'temp').id;
-    else free.splice(free.indexOf(pick), 1);
-    buffers[pick].bytes = Math.max(buffers[pick].bytes, bytes);
-    busyUntil.set(pick, until);
-    return pick;
-  };
-
-  const scratch: number[][] = [];
+  // Every temporary is an interval of nodes [first, last] of some bytes: a tensor from the node
+  // that writes it to its last reader, joined with the outputs written in place into it, or one
+  // node's scratch. Placing the largest first, each into the smallest buffer already free over its
+  // whole interval, keeps the sum of buffers near the peak of live bytes; taking buffers as the
+  // step runs instead leaves large buffers holding small tensors when the next large one comes (a
+  // chunked step's planned peak was 2.4× its live peak).
+  interface Interval { first: number; last: number; bytes: number; tensors: number[]; scratch?: { node: number; slot: number } }
+  const intervals: Interval[] = [];
+  const intervalOf = new Map<number, Interval>();
+  const scratchOf: { node: number; slot: number; interval: Interval }[] = [];
   g.nodes.forEach((n, k) => {
     const need = needs[k];
     n.outputs.forEach((o, slot) => {
@@ -80,23 +75,46 @@ export function planBuffers(g: Graph, needs: NodeNeeds[]): BufferPlan {
         if (need.written.includes(slot) && lastUse[old] > k) {
           throw new Error(`${n.path}: ${n.op} overwrites a tensor that node ${g.nodes[lastUse[old]].op} (${g.nodes[lastUse[old]].path}) still reads afterwards`);
         }
-        const b = tensorBuffer[old];
-        place(o, b);
-        if (busyUntil.has(b)) busyUntil.set(b, Math.max(busyUntil.get(b)!, lastUse[o]));
+        const into = intervalOf.get(old);
+        if (!into) return place(o, tensorBuffer[old]);
+        into.last = Math.max(into.last, lastUse[o], k);
+        into.bytes = Math.max(into.bytes, bytesOf(g.tensor(o)));
+        into.tensors.push(o);
+        intervalOf.set(o, into);
         return;
       }
       naiveBytes += bytesOf(g.tensor(o));
-      place(o, take(bytesOf(g.tensor(o)), Math.max(lastUse[o], k)));
+      const iv: Interval = { first: k, last: Math.max(lastUse[o], k), bytes: bytesOf(g.tensor(o)), tensors: [o] };
+      intervals.push(iv);
+      intervalOf.set(o, iv);
     });
-    scratch.push(need.scratchBytes.map((bytes) => take(bytes, k)));
+    need.scratchBytes.forEach((bytes, slot) => {
+      const iv: Interval = { first: k, last: k, bytes, tensors: [] };
+      intervals.push(iv);
+      scratchOf.push({ node: k, slot, interval: iv });
+    });
     naiveBytes += need.scratchBytes.reduce((a, b) => a + b, 0);
-    for (const [b, until] of busyUntil) {
-      if (until <= k) {
-        busyUntil.delete(b);
-        free.push(b);
-      }
-    }
   });
+
+  const held = new Map<number, Interval[]>();
+  const bufferOf = new Map<Interval, number>();
+  const order = intervals.map((iv, k) => ({ iv, k })).sort((a, b) => b.iv.bytes - a.iv.bytes || a.k - b.k);
+  for (const { iv } of order) {
+    let pick = -1;
+    for (const [id, ivs] of held) {
+      if (ivs.some((o) => o.first <= iv.last && iv.first <= o.last)) continue;
+      if (pick < 0 || buffers[id].bytes < buffers[pick].bytes) pick = id;
+    }
+    if (pick < 0) {
+      pick = make(iv.bytes, 'temp').id;
+      held.set(pick, []);
+    }
+    held.get(pick)!.push(iv);
+    bufferOf.set(iv, pick);
+  }
+  for (const iv of intervals) for (const t of iv.tensors) place(t, bufferOf.get(iv)!);
+  const scratch: number[][] = g.nodes.map(() => []);
+  for (const { node, slot, interval } of scratchOf) scratch[node][slot] = bufferOf.get(interval)!;
   // A temp buffer's element type is its tensors' when they share one other than f32 (f16 activations).
   for (const b of buffers) {
     if (b.kind !== 'temp' || !b.tensors.length) continue;
