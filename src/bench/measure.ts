@@ -43,4 +43,8 @@ export interface BenchOptions {
   quick: boolean;
   /** `train`: f16 also times the f16 step, next to the f32 one in the same run. */
   precision?: 'f32' | 'f16';
+  /** `train`: images per view, images per chunk, and which implementations to time. */
+  batch?: number;
+  chunk?: number;
+  impls?: string[];
 }

@@ -49,9 +49,14 @@ export type TrainRow = {
   median_ms: number | null;
   /** The loss of the first step, at the shared initial weights. */
   first_loss: number | null;
+  /** Images per chunk and chunk count, when the compiled step runs in chunks (src/ir/chunk.ts). */
+  chunk?: number;
+  chunks?: number;
   /** Why a row has no numbers (PyTorch not installed). */
   note?: string;
 };
+
+export const IMPLS = ['simclr-compile', 'tfjs-webgpu', 'pytorch'] as const;
 
 export interface TrainBenchOptions {
   /** Images per view; the step sees two views, 2·batch rows. */
@@ -59,6 +64,10 @@ export interface TrainBenchOptions {
   repeats: number;
   /** f16: the f16 step is timed too, after the f32 one. */
   precision?: 'f32' | 'f16';
+  /** Images per chunk of the compiled step; else the compiler chunks only a step that does not fit. */
+  chunk?: number;
+  /** The implementations to time (all by default); at large batches TF.js alone takes minutes a step. */
+  impls?: readonly TrainRow['impl'][];
 }
 
 /** The bench's spec at `batch` images per view: the stdlib small convnet and the default projector. */
@@ -85,14 +94,14 @@ interface Side {
   dispose(): void;
 }
 
-async function compiledSide(spec: ResolvedSpec, batch: number, views: Float32Array, precision: 'f32' | 'f16'): Promise<{ side: Side; weights: Map<string, Float32Array>; plannedBytes: number }> {
+async function compiledSide(spec: ResolvedSpec, batch: number, views: Float32Array, precision: 'f32' | 'f16', chunk?: number): Promise<{ side: Side; weights: Map<string, Float32Array>; plannedBytes: number; chunking?: { chunk: number; chunks: number } }> {
   const rt = await runtime();
   // Everything live now (another row's staging buffers) is the floor the step's peak is measured from.
   rt.resetPeak();
   const floor = rt.memory.liveBytes;
   const optimizer = optimizerFor(spec.optimizer, batch);
   // Without its augmentation ops the step is fed the fixed views, as the TF.js side is.
-  const compiled = compile({ ...spec, augment: { size: spec.augment.size }, optimizer }, { target: rt.target, batch, precision });
+  const compiled = compile({ ...spec, augment: { size: spec.augment.size }, optimizer }, { target: rt.target, batch, precision, chunk });
   const executor = await StepExecutor.create(rt, compiled.kernels, { seed: SEED });
   executor.write('views', views);
   // A constant rate at AdamW's first-step bias corrections, as the TF.js side's optimizer starts.
@@ -107,7 +116,8 @@ async function compiledSide(spec: ResolvedSpec, batch: number, views: Float32Arr
     measuredBytes: () => rt.memory.peakBytes - floor,
     dispose: () => executor.destroy(),
   };
-  return { side, weights, plannedBytes: compiled.kernels.memory.plannedBytes };
+  const chunking = compiled.chunking && { chunk: compiled.chunking.chunk, chunks: compiled.chunking.chunks };
+  return { side, weights, plannedBytes: compiled.kernels.memory.plannedBytes, chunking };
 }
 
 /**
@@ -293,13 +303,14 @@ async function pytorchRow(spec: ResolvedSpec, batch: number, repeats: number, vi
   }
 }
 
-async function timeSide(impl: TrainRow['impl'], side: Side, batch: number, repeats: number, precision: TrainRow['precision'], plannedBytes?: number): Promise<TrainRow> {
+async function timeSide(impl: TrainRow['impl'], side: Side, batch: number, repeats: number, precision: TrainRow['precision'], plannedBytes?: number, chunking?: { chunk: number; chunks: number }): Promise<TrainRow> {
   try {
+    // The first step (its loss is the comparison) compiles every pipeline: it is the warm-up.
     const first_loss = await side.step();
-    const t = await measure(async () => void (await side.step()), { warmup: 1, repeats });
+    const t = await measure(async () => void (await side.step()), { warmup: 0, repeats });
     const planned = plannedBytes === undefined ? {} : { planned_mib: round(plannedBytes / 2 ** 20, 2) };
     const measured = side.measuredBytes ? { measured_peak_mib: round(side.measuredBytes() / 2 ** 20, 2) } : {};
-    return { bench: 'train', impl, batch, precision, ...planned, ...measured, images_per_s: round(batch / (t.median_ms / 1000), 1), median_ms: t.median_ms, first_loss: round(first_loss, 6) };
+    return { bench: 'train', impl, batch, precision, ...planned, ...measured, ...chunking, images_per_s: round(batch / (t.median_ms / 1000), 1), median_ms: t.median_ms, first_loss: round(first_loss, 6) };
   } finally {
     side.dispose();
   }
@@ -309,22 +320,26 @@ async function timeSide(impl: TrainRow['impl'], side: Side, batch: number, repea
  * The rows: the compiled step first (its initial weights seed the others), with precision f16 the
  * f16 step from the same seed, then TF.js, then PyTorch.
  */
-export async function runTrainBench({ batch, repeats, precision = 'f32' }: TrainBenchOptions, emit: (row: TrainRow) => void): Promise<void> {
+export async function runTrainBench({ batch, repeats, precision = 'f32', chunk, impls = IMPLS }: TrainBenchOptions, emit: (row: TrainRow) => void): Promise<void> {
   const spec = trainSpec(batch);
   const views = fixedViews(batch, spec.augment.size);
-  const compiled = await compiledSide(spec, batch, views, 'f32');
-  emit(await timeSide('simclr-compile', compiled.side, batch, repeats, 'f32', compiled.plannedBytes));
-  if (precision === 'f16') {
-    const half = await compiledSide(spec, batch, views, 'f16');
-    emit(await timeSide('simclr-compile', half.side, batch, repeats, 'f16', half.plannedBytes));
+  // The compiled step's initial weights seed the other sides, so it is always built.
+  const compiled = await compiledSide(spec, batch, views, 'f32', chunk);
+  if (impls.includes('simclr-compile')) emit(await timeSide('simclr-compile', compiled.side, batch, repeats, 'f32', compiled.plannedBytes, compiled.chunking));
+  else compiled.side.dispose();
+  if (impls.includes('simclr-compile') && precision === 'f16') {
+    const half = await compiledSide(spec, batch, views, 'f16', chunk);
+    emit(await timeSide('simclr-compile', half.side, batch, repeats, 'f16', half.plannedBytes, half.chunking));
   }
-  const tf = await tfjsSide(spec, batch, views, compiled.weights);
-  emit(await timeSide('tfjs-webgpu', tf, batch, repeats, 'f32'));
-  emit(await pytorchRow(spec, batch, repeats, views, compiled.weights));
+  if (impls.includes('tfjs-webgpu')) {
+    const tf = await tfjsSide(spec, batch, views, compiled.weights);
+    emit(await timeSide('tfjs-webgpu', tf, batch, repeats, 'f32'));
+  }
+  if (impls.includes('pytorch')) emit(await pytorchRow(spec, batch, repeats, views, compiled.weights));
 }
 
 export const trainSuite: BenchSuite = {
   name: 'train',
-  description: 'one SimCLR training step of the stdlib small convnet at batch 256: compiled kernels vs TensorFlow.js webgpu and PyTorch on the CPU',
-  run: ({ repeats, quick, precision }, emit) => runTrainBench({ batch: quick ? 32 : 256, repeats, precision }, emit),
+  description: 'one SimCLR training step of the stdlib small convnet (batch 256 unless --batch): compiled kernels, chunked when --chunk says or the step does not fit, vs TensorFlow.js webgpu and PyTorch on the CPU',
+  run: ({ repeats, quick, precision, batch, chunk, impls }, emit) => runTrainBench({ batch: batch ?? (quick ? 32 : 256), repeats, precision, chunk, impls: impls as TrainRow['impl'][] | undefined }, emit),
 };

@@ -66,7 +66,7 @@ export function compile(spec: TrainingSpec, options: CompileOptions): Compiled {
   const batch = options.batch ?? spec.train.batch_size;
   const limits = deviceLimits(options.target, spec.train.memory_budget);
   const precision = options.precision ?? spec.train.precision ?? 'f32';
-  const at = (chunk?: number) => compilePhase({ ...pretrainPhase(spec, batch, options.keepGrads, chunk), precision }, options.target, options);
+  const at = (chunk?: number, b = batch) => compilePhase({ ...pretrainPhase(spec, b, options.keepGrads, chunk), precision }, options.target, options);
   const { compiled, plan } = fitStep(batch, spec.augment.size, limits, options.chunk ?? spec.train.chunk, at);
   return plan ? { ...compiled, chunking: plan } : compiled;
 }

@@ -106,7 +106,9 @@ export function fuseElementwise(g: Graph): Graph {
     if (!isPointwise(n) || named.has(t) || readers.length !== 1) continue;
     const reader = g.nodes[readers[0]];
     const sameSize = [...n.inputs, ...reader.inputs].every((i) => size(i) === size(t));
-    if (isPointwise(reader) && sameSize && reader.stage === n.stage) absorbed.add(n.id);
+    // Not across chunks: each chunk's parameter gradient is added to the running sum as it is made,
+    // where one fused sum at the end would keep every chunk's gradient live and bind a buffer per chunk.
+    if (isPointwise(reader) && sameSize && reader.stage === n.stage && reader.chunk === n.chunk) absorbed.add(n.id);
   }
 
   const out = copyLeaves(g);

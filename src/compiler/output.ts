@@ -86,7 +86,7 @@ export function formatKernels(kg: KernelGraph): string {
 }
 
 /**
- * Writes DIR/kernels/NNN_label.wgsl, DIR/kernel-graph.json, DIR/summary.json, DIR/summary.txt, and
+ * Writes DIR/kernels/NNN_label.wgsl (the label cut to 80 characters: a long fused chain's name is over what a file name may hold), DIR/kernel-graph.json, DIR/summary.json, DIR/summary.txt, and
  * DIR/graph.txt: the fused graph, one line a kernel with its inputs, stage and spec path.
  */
 export function writeCompiled(dir: string, kg: KernelGraph, summary: Summary, title: string, graph: Graph): string[] {
@@ -94,7 +94,7 @@ export function writeCompiled(dir: string, kg: KernelGraph, summary: Summary, ti
   mkdirSync(kernelsDir, { recursive: true });
   const files = kg.shaders.map((code, i) => {
     const label = kg.kernels.flatMap((k) => k.dispatches).find((d) => d.shader === i)?.label ?? 'kernel';
-    const file = join(kernelsDir, `${String(i).padStart(3, '0')}_${label.replace(/[^\w]+/g, '_').replace(/_+$/, '')}.wgsl`);
+    const file = join(kernelsDir, `${String(i).padStart(3, '0')}_${label.replace(/[^\w]+/g, '_').slice(0, 80).replace(/_+$/, '')}.wgsl`);
     writeFileSync(file, code.trimStart());
     return file;
   });

@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto';
 import type { Gpu } from './device.js';
 import type { Target } from '../kernels/op.js';
+import { rememberTarget } from './known-target.js';
 
 export type HostArray = Float32Array | Uint32Array | Int32Array | Uint16Array | Uint8Array;
 
@@ -319,6 +320,11 @@ let shared: Promise<Runtime> | undefined;
 /** The process-wide runtime over the process-wide device. */
 export async function runtime(): Promise<Runtime> {
   const { acquireGpu } = await import('./device.js');
-  shared ??= acquireGpu().then((gpu) => new Runtime(gpu));
+  shared ??= acquireGpu().then((gpu) => {
+    const rt = new Runtime(gpu);
+    const a = gpu.adapter;
+    rememberTarget(rt.target, `${a.description || a.device} (${a.isSoftware ? 'software' : 'hardware'})`);
+    return rt;
+  });
   return shared;
 }

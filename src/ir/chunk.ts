@@ -14,9 +14,11 @@ import { Graph, type Tensor } from './graph.js';
 import { getLoss } from './losses/index.js';
 import { phaseHead, phaseInput, type PhaseGraph, type PhaseSpec } from './phase.js';
 
-/** Whether the phase is a training step over stacked views with a chunk smaller than its batch. */
+/** Whether the phase is a training step with a chunk smaller than its batch. */
 export function isChunked(p: PhaseSpec): boolean {
-  return !!p.loss && p.chunk !== undefined && p.chunk < p.input.shape[0] / 2;
+  // Source images to augment are one row an image; given views are two.
+  const batch = p.augment ? p.input.shape[0] : p.input.shape[0] / 2;
+  return !!p.loss && p.chunk !== undefined && p.chunk < batch;
 }
 
 /** The first image and image count of each chunk of `chunk` images out of `batch`. */

@@ -9,8 +9,11 @@ import { checkText, resolveReference, specTokens, type Diagnostic, type ReadText
 import { yamlReferenceAt } from './definition.js';
 
 export function diagnose(spec: SpecDocument, readText?: ReadText): LspDiagnostic[] {
-  const text = spec.doc.getText();
-  const all = checkText(text, spec.fileName, readText);
+  return toLspDiagnostics(spec, checkText(spec.doc.getText(), spec.fileName, readText));
+}
+
+/** Front-end diagnostics of this document (its own, and its presets' at their `extends` / `use`) in LSP form. */
+export function toLspDiagnostics(spec: SpecDocument, all: Diagnostic[]): LspDiagnostic[] {
   const own = all.filter((d) => d.file === spec.fileName);
   const foreign = all.filter((d) => d.file !== spec.fileName);
   const out = own.map((d) => toLsp(d, toRange(d)));

@@ -29,8 +29,8 @@ export class LspClient {
   stderr = '';
   exited: number | null = null;
 
-  constructor(command: string, args: string[], cwd?: string) {
-    this.child = spawn(command, args, { cwd, stdio: ['pipe', 'pipe', 'pipe'] });
+  constructor(command: string, args: string[], cwd?: string, env?: NodeJS.ProcessEnv) {
+    this.child = spawn(command, args, { cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
     this.child.stdout.on('data', (chunk: Buffer) => this.receive(chunk));
     this.child.stderr.on('data', (chunk: Buffer) => (this.stderr += chunk.toString('utf8')));
     this.child.on('exit', (code) => {
@@ -159,6 +159,6 @@ export class LspClient {
 }
 
 /** Starts `simclr-compile lsp --stdio` from the package root the way an editor launches it. */
-export function startSimclrServer(packageRoot: string): LspClient {
-  return new LspClient(process.execPath, ['bin/simclr-compile.js', 'lsp', '--stdio'], packageRoot);
+export function startSimclrServer(packageRoot: string, env?: NodeJS.ProcessEnv): LspClient {
+  return new LspClient(process.execPath, ['bin/simclr-compile.js', 'lsp', '--stdio'], packageRoot, env);
 }

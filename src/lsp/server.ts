@@ -3,6 +3,7 @@
 // server; the editor always gets a reply.
 import {
   createConnection,
+  DiagnosticSeverity,
   ProposedFeatures,
   StreamMessageReader,
   StreamMessageWriter,
@@ -12,10 +13,11 @@ import {
 } from 'vscode-languageserver/node';
 import { basename } from 'node:path';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import { diagnose } from './analysis.js';
+import { diagnose, toLspDiagnostics } from './analysis.js';
 import { complete, COMPLETION_TRIGGERS } from './completion.js';
 import { definition } from './definition.js';
 import { asSpecDocument, uriToFileName } from './documents.js';
+import { FitChecks } from './fit.js';
 import { formatEdits } from './formatting.js';
 import { hover } from './hover.js';
 import { CHECK_INTERVAL_MS, Throttle } from './throttle.js';
@@ -36,15 +38,24 @@ export function startServer(input: NodeJS.ReadableStream, output: NodeJS.Writabl
   // Presets and base specs open in the editor are read as typed, not as last saved.
   const openText = (path: string) => documents.all().find((d) => uriToFileName(d.uri) === path)?.getText();
 
+  const fits = new FitChecks();
   const checks = new Throttle(CHECK_INTERVAL_MS, (uri) => {
     const doc = documents.get(uri);
     if (!doc) return;
-    const diagnostics = guard(`diagnostics for ${uri}`, [], () => {
-      const spec = asSpecDocument(doc);
-      return spec ? diagnose(spec, openText) : [];
-    });
+    const spec = asSpecDocument(doc);
+    const diagnostics = guard(`diagnostics for ${uri}`, [], () => (spec ? diagnose(spec, openText) : []));
     void connection.sendDiagnostics({ uri, version: doc.version, diagnostics });
+    if (!spec || diagnostics.some((d) => d.severity === DiagnosticSeverity.Error)) return;
+    // A spec the front end finds sound is then compiled against the adapter's limits, off this thread.
+    const open = Object.fromEntries(documents.all().map((d) => [uriToFileName(d.uri), d.getText()]));
+    const version = doc.version;
+    fits.request(uri, { text: doc.getText(), fileName: spec.fileName, open }, (found) => {
+      if (!found.length || documents.get(uri)?.version !== version) return;
+      const more = guard(`fit diagnostics for ${uri}`, [], () => toLspDiagnostics(spec, found));
+      void connection.sendDiagnostics({ uri, version, diagnostics: [...diagnostics, ...more] });
+    });
   });
+  connection.onShutdown(() => fits.dispose());
 
   connection.onInitialize(() => ({
     capabilities: {

@@ -49,7 +49,7 @@ export const CODES = {
   E0507: { severity: 'error', title: 'a write to disk failed or was short' },
   E0508: { severity: 'error', title: "a run folder's spec.json is not a valid resolved spec" },
   E0509: { severity: 'error', title: 'checkpoint unreadable, corrupted or truncated' },
-  E0601: { severity: 'error', title: 'the step does not fit the device even one image per chunk' },
+  E0601: { severity: 'error', title: 'the step does not fit the device in any number of chunks' },
   E0602: { severity: 'error', title: 'train.chunk does not fit the device' },
   E0701: { severity: 'error', title: 'train.precision f16 needs an adapter with shader-f16 (use precision: f32)' },
   E0702: { severity: 'error', title: 'the f16 loss scale collapsed: gradients overflow step after step' },

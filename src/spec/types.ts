@@ -297,7 +297,7 @@ export interface ScheduleSpec {
 export interface TrainSpec {
   /** Images per step (each gives two views); InfoNCE needs at least 2. */
   batch_size: number;
-  /** Images per chunk of a training step: the step embeds the batch chunk by chunk, computes InfoNCE over all 2·batch_size rows at once and recomputes each chunk's forward pass for its backward, so only one chunk's activations are in memory; the gradient is exactly the unchunked one, except that BatchNorm normalises over each chunk's images and moves its running statistics once per chunk. Absent: one pass when the step fits the device, else the largest equal chunks that fit. */
+  /** Images per chunk of a training step: the step embeds the batch chunk by chunk, computes InfoNCE over all 2·batch_size rows at once and recomputes each chunk's forward pass for its backward, so only one chunk's activations are in memory; the gradient is exactly the unchunked one, except that BatchNorm normalises over each chunk's images and moves its running statistics once per chunk. Absent: one pass when the step fits the device, else the largest equal chunks that fit. A step has at most 64 chunks. */
   chunk?: number;
   /** MiB the training step's planned buffers may take at once; a step over it is chunked (see `chunk`). Absent: half the adapter's maxBufferSize, the one memory figure WebGPU reports. */
   memory_budget?: number;

@@ -49,4 +49,16 @@ test('bench train at a small batch: one finite, positive row per implementation 
   }
 });
 
+test('bench train --chunk: the compiled step alone, in chunks, planning less memory than one pass', async () => {
+  const rows: TrainRow[] = [];
+  for (const chunk of [undefined, 3]) await runTrainBench({ batch: 8, repeats: 1, chunk, impls: ['simclr-compile'] }, (row) => rows.push(row));
+  assert.equal(rows.map((r) => r.impl), ['simclr-compile', 'simclr-compile']);
+  const [whole, chunked] = rows;
+  assert.is(whole.chunks, undefined);
+  assert.is(chunked.chunk, 3);
+  assert.is(chunked.chunks, 3);
+  assert.ok(Number.isFinite(chunked.first_loss ?? NaN) && (chunked.images_per_s ?? 0) > 0);
+  assert.ok(chunked.planned_mib! < whole.planned_mib!, `chunked ${chunked.planned_mib} MiB < ${whole.planned_mib} MiB`);
+});
+
 test.run();

@@ -3,7 +3,7 @@
 // the field; and on the GPU the chunked step's gradients and weights are the unchunked step's.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ChunkError } from '../../src/compiler/chunk.js';
+import { ChunkError, MAX_CHUNKS } from '../../src/compiler/chunk.js';
 import { compile, type TrainingSpec } from '../../src/compiler/compile.js';
 import { StepExecutor } from '../../src/gpu/executor.js';
 import { runtime } from '../../src/gpu/runtime.js';
@@ -49,16 +49,85 @@ test('a step that cannot fit one image per chunk is E0601 naming the field to ch
     assert.is((err as ChunkError).code, 'E0601');
     assert.is((err as ChunkError).field, 'train.memory_budget');
   }
-  // The views alone over one binding: only a smaller batch helps, and the message says how small.
-  const tiny = { ...SOFTWARE_TARGET, maxStorageBufferBindingSize: 2 * 3 * 36 * 4 };
+  // The views of 12 images alone over one binding (3456 bytes of 3000; one image's activations and the
+  // kernels' scratch fit): only a smaller batch helps, and the message says how small.
+  const tiny = { ...SOFTWARE_TARGET, maxStorageBufferBindingSize: 3000 };
+  const at = (batch_size: number) => () => compile({ ...spec(), train: { batch_size } }, { target: tiny });
   try {
-    compile(spec(), { target: tiny });
+    at(12)();
     assert.unreachable();
   } catch (err) {
     assert.is((err as ChunkError).code, 'E0601');
     assert.is((err as ChunkError).field, 'train.batch_size');
-    assert.match((err as Error).message, 'The largest train.batch_size that fits is 3');
+    assert.match((err as Error).message, 'The largest train.batch_size that fits is 10');
   }
+  // The value the message names fits, and one more does not.
+  assert.ok(at(10)().chunking, 'batch 10 compiles, chunked');
+  assert.throws(at(11), (err: unknown) => err instanceof ChunkError && err.code === 'E0601');
+});
+
+test(`past ${MAX_CHUNKS} chunks a step, a chunk's activations over a binding are E0601 at train.batch_size, and the batch it names fits`, () => {
+  // 64 channels on 6×6 views: each image's activations are larger than its views, so a chunk
+  // outgrows the binding (60,000 bytes) at two images per chunk while the views of 200 fit.
+  const wide = (batch_size: number): TrainingSpec => {
+    const s = spec();
+    return { ...s, encoder: { ...s.encoder, layers: [{ ...s.encoder.layers[0], out: 64 }, ...s.encoder.layers.slice(1)] } as never, train: { batch_size } };
+  };
+  const target = { ...SOFTWARE_TARGET, maxStorageBufferBindingSize: 60000 };
+  let named = 0;
+  try {
+    compile(wide(200), { target });
+    assert.unreachable();
+  } catch (err) {
+    assert.is((err as ChunkError).code, 'E0601');
+    assert.is((err as ChunkError).field, 'train.batch_size');
+    assert.match((err as Error).message, `chunks a step`);
+    named = Number(/fits is (\d+)/.exec((err as Error).message)?.[1]);
+  }
+  assert.is(compile(wide(named), { target }).chunking?.chunks, MAX_CHUNKS);
+  assert.throws(() => compile(wide(named + 1), { target }), (err: unknown) => err instanceof ChunkError && err.code === 'E0601');
+});
+
+test('a train.chunk that splits the batch into more than the most chunks a step may have is E0602 naming the smallest', () => {
+  assert.throws(
+    () => compile({ ...spec(), train: { batch_size: 200, chunk: 3 } }, { target: SOFTWARE_TARGET }),
+    (err: unknown) => err instanceof ChunkError && err.code === 'E0602' && /the smallest train.chunk for this batch is 4/.test(err.message),
+  );
+});
+
+test('the memory budget E0601 names is one that fits one image per chunk', () => {
+  try {
+    compile(spec({ memory_budget: 1e-3 }), { target: SOFTWARE_TARGET });
+    assert.unreachable();
+  } catch (err) {
+    const mib = Number(/at least (\d+) \(MiB\)/.exec((err as Error).message)?.[1]);
+    assert.ok(mib > 0, (err as Error).message);
+    assert.ok(compile(spec({ memory_budget: mib }), { target: SOFTWARE_TARGET }).kernels.memory.plannedBytes <= mib * 2 ** 20);
+  }
+});
+
+test('one image over a binding is E0601 at augment.size, and the size it names fits', () => {
+  const big = (size: number): TrainingSpec => ({ ...spec(), augment: { size } as never, data: { image_size: size, channels: 1 } as never, train: { batch_size: 4 } });
+  const target = { ...SOFTWARE_TARGET, maxStorageBufferBindingSize: 2 ** 20 };
+  let named = 0;
+  try {
+    compile(big(256), { target });
+    assert.unreachable();
+  } catch (err) {
+    assert.is((err as ChunkError).code, 'E0601');
+    assert.is((err as ChunkError).field, 'augment.size');
+    named = Number(/at most (?:about )?(\d+)/.exec((err as Error).message)?.[1]);
+  }
+  assert.ok(named > 8 && named < 256, `named augment.size ${named}`);
+  assert.ok(compile(big(named), { target }).kernels.buffers.every((b) => b.bytes <= 2 ** 20), `augment.size ${named} fits`);
+});
+
+test('many chunks: each chunk adds its gradient to the running sum, so no kernel binds a buffer per chunk and the peak falls with the chunk', () => {
+  const many = (chunk?: number) => compile({ ...spec(), train: { batch_size: 24, chunk } }, { target: SOFTWARE_TARGET }).kernels;
+  const widest = (kg: ReturnType<typeof many>) => Math.max(...kg.kernels.flatMap((k) => k.dispatches.map((d) => d.buffers.length)));
+  const [whole, four, one] = [many(), many(4), many(1)];
+  assert.ok(widest(one) <= widest(whole), `widest kernel binds ${widest(one)} buffers at 24 chunks, ${widest(whole)} in one pass`);
+  assert.ok(one.memory.plannedBytes < four.memory.plannedBytes && four.memory.plannedBytes < whole.memory.plannedBytes, `${one.memory.plannedBytes} < ${four.memory.plannedBytes} < ${whole.memory.plannedBytes}`);
 });
 
 test('GPU: chunks of 3 of 7 images give the unchunked step’s loss, gradients and weights within 1e-5', async () => {
@@ -75,6 +144,35 @@ test('GPU: chunks of 3 of 7 images give the unchunked step’s loss, gradients a
   const [whole, chunked] = steps;
   assert.ok(Math.abs(whole.loss - chunked.loss) <= 1e-5 * Math.abs(whole.loss), `loss ${chunked.loss} vs ${whole.loss}`);
   const names = Object.keys(whole.ex.graph.outputs).filter((k) => k.startsWith('grad:') || whole.ex.persistentNames.includes(k));
+  assert.ok(names.length >= 8);
+  for (const name of names) if (name !== 'views') assertClose(await chunked.ex.read(name), await whole.ex.read(name), 1e-5, name);
+  for (const s of steps) s.ex.destroy();
+});
+
+test('GPU: each chunk augments its own images at its offset: chunks of 4 of 6 give the unchunked step’s z, loss, gradients and weights within 1e-5', async () => {
+  const rt = await runtime();
+  const views = [0, 1].map(() => [
+    { op: 'random_resized_crop', p: 1, scale: [0.3, 1], ratio: [0.75, 4 / 3] },
+    { op: 'flip', p: 0.5 },
+    { op: 'color_jitter', p: 0.8, brightness: 0.4, contrast: 0.4, saturation: 0, hue: 0 },
+  ]);
+  const augmented: TrainingSpec = { ...spec(), augment: { size: 6, views } as never, data: { image_size: 8, channels: 1 } as never, train: { batch_size: 6 } };
+  const source = Uint8Array.from({ length: 6 * 64 }, (_, i) => (i * 37 + (i >> 3) * 11) % 256);
+  const steps = await Promise.all(
+    [undefined, 4].map(async (chunk) => {
+      const { kernels } = compile(augmented, { target: rt.target, keepGrads: true, chunk });
+      assert.is(kernels.kernels.some((k) => k.op === 'take_images'), chunk !== undefined, 'per-chunk augmentation only when chunked');
+      const ex = await StepExecutor.create(rt, kernels, { seed: 11 });
+      ex.write('source', source);
+      ex.setStep(stepScalars(augmented.optimizer, 3, 0.1));
+      ex.record();
+      return { ex, loss: (await ex.read('loss'))[0] };
+    }),
+  );
+  const [whole, chunked] = steps;
+  assert.ok(Math.abs(whole.loss - chunked.loss) <= 1e-5 * Math.abs(whole.loss), `loss ${chunked.loss} vs ${whole.loss}`);
+  assertClose(await chunked.ex.read('z'), await whole.ex.read('z'), 1e-5, 'z');
+  const names = Object.keys(whole.ex.graph.outputs).filter((k) => k.startsWith('grad:') || (whole.ex.persistentNames.includes(k) && k !== 'source'));
   assert.ok(names.length >= 8);
   for (const name of names) if (name !== 'views') assertClose(await chunked.ex.read(name), await whole.ex.read(name), 1e-5, name);
   for (const s of steps) s.ex.destroy();

@@ -68,7 +68,17 @@ test('a linear layer on a 4-D input is reported at its line and column in the sp
   writeFileSync(spec, ['name: "bad"', 'data { source: synthetic, image_size: 8 }', 'encoder {', '  layers: [', '    conv { out: 4 },', '    linear { out: 8 },', '  ]', '}', ''].join('\n'));
   const { code, err } = await run(['compile', spec, '--out', join(dir, 'out'), '--target', 'software']);
   assert.is(code, 1);
-  assert.match(err, `${spec}:6:5: error: encoder.layers.1: linear: needs a 2-D (N,features) input`);
+  assert.match(err, `${spec}:6:5: error E0401: encoder.layers.1: linear: needs a 2-D (N,features) input`);
+});
+
+test('a step that cannot fit the memory budget is E0601 at train.memory_budget', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'simclr-compile-'));
+  const spec = join(dir, 'tight.simclr');
+  writeFileSync(spec, ['name: "tight"', 'data { source: synthetic, image_size: 8 }', 'train {', '  batch_size: 8', '  memory_budget: 1', '}', 'encoder { layers: [conv { out: 512 }, relu] }', ''].join('\n'));
+  const { code, err } = await run(['compile', spec, '--out', join(dir, 'out'), '--target', 'software']);
+  assert.is(code, 1);
+  assert.match(err, `${spec}:5:18: error E0601: the step does not fit`);
+  assert.match(err, 'Raise train.memory_budget to at least');
 });
 
 test.run();

@@ -1,6 +1,6 @@
 // The spec commands as a user runs them: `node bin/simclr-compile.js check|print|fmt ...`.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
@@ -10,11 +10,21 @@ import { ALIAS_BOMB } from '../helpers/hostile.js';
 import { packageRoot } from './expect.js';
 
 // A spec command that runs past 30 s has hung: it is killed and its test fails.
-const cli = (...args: string[]) => {
-  const run = spawnSync(process.execPath, [join(packageRoot, 'bin/simclr-compile.js'), ...args], { cwd: packageRoot, encoding: 'utf8', timeout: 30_000 });
+const cli = (...args: string[]) => cliWith(process.env, ...args);
+const cliWith = (env: NodeJS.ProcessEnv, ...args: string[]) => {
+  const run = spawnSync(process.execPath, [join(packageRoot, 'bin/simclr-compile.js'), ...args], { cwd: packageRoot, encoding: 'utf8', timeout: 30_000, env });
   return { code: run.status, out: run.stdout, err: run.stderr };
 };
 const dir = mkdtempSync(join(tmpdir(), 'simclr-cli-'));
+
+/** An environment whose cache folder records an adapter with `binding` bytes a binding and twice that a buffer. */
+function recordedAdapter(binding: number): NodeJS.ProcessEnv {
+  const cache = mkdtempSync(join(tmpdir(), 'simclr-cache-'));
+  mkdirSync(join(cache, 'simclr-compile'));
+  const target = { isSoftware: true, hasF16: false, maxWorkgroupInvocations: 256, maxStorageBufferBindingSize: binding, maxWorkgroupsPerDimension: 65535, maxBufferSize: 2 * binding };
+  writeFileSync(join(cache, 'simclr-compile', 'adapter-limits.json'), JSON.stringify({ description: 'a small test adapter', target }));
+  return { ...process.env, XDG_CACHE_HOME: cache };
+}
 
 test('check: clean specs exit 0', () => {
   const r = cli('check', 'examples/mnist.simclr', 'examples/fashion-mnist.yml');
@@ -40,6 +50,25 @@ test('check: a linear layer after a conv without flatten is E0401 at the layer, 
   assert.ok(r.out.includes(`${spec}:4:5: error E0401: encoder.layers.1: linear: needs a 2-D (N,features) input`), r.out);
   assert.match(r.out, /1 error, 0 warnings/);
   assert.not.match(r.out + r.err, /\n\s+at /);
+});
+
+test('check: against the recorded adapter, a batch that cannot fit in chunks is E0601 at train.batch_size, naming one that does', () => {
+  const env = recordedAdapter(4 * 2 ** 20);
+  const r = cliWith(env, 'check', 'examples/mnist.simclr', '--set', 'train.batch_size=4096');
+  assert.is(r.code, 1, r.out + r.err);
+  const line = /^--set train\.batch_size=4096:1:18: error E0601: the step does not fit .*The largest train\.batch_size that fits is (?:about )?(\d+)\..*\(limits of a small test adapter\)$/m.exec(r.out);
+  assert.ok(line, r.out);
+  const fits = cliWith(env, 'check', 'examples/mnist.simclr', '--set', `train.batch_size=${line![1]}`);
+  assert.is(fits.code, 0, fits.out + fits.err);
+});
+
+test('check: a train.chunk over the recorded adapter is E0602 at train.chunk', () => {
+  const spec = join(dir, 'chunk.simclr');
+  writeFileSync(spec, 'name: "chunked"\ntrain {\n  batch_size: 256\n  chunk: 128\n}\n');
+  const r = cliWith(recordedAdapter(32 * 2 ** 20), 'check', spec);
+  assert.is(r.code, 1, r.out + r.err);
+  const at = readFileSync(spec, 'utf8').split('\n').findIndex((l) => l.includes('chunk: 128')) + 1;
+  assert.ok(r.out.includes(`${spec}:${at}:`) && /error E0602: train\.chunk 128 does not fit the device.*The largest train\.chunk that fits is \d+/.test(r.out), r.out);
 });
 
 test('check: an alias bomb is refused at the alias, not expanded', () => {

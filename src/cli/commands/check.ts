@@ -1,6 +1,9 @@
 // `simclr-compile check FILE...`: every diagnostic of every spec, exit 1 when any has an error.
 import type { Command } from 'commander';
+import { fitDiagnostics } from '../../compiler/fit-check.js';
 import { shapeDiagnostics } from '../../ir/shape-check.js';
+import { NoAdapterError } from '../../gpu/device.js';
+import { knownTarget } from '../../gpu/known-target.js';
 import { runtime } from '../../gpu/runtime.js';
 import type { Target } from '../../kernels/op.js';
 import { precisionProblem } from '../../train/loss-scale.js';
@@ -17,12 +20,21 @@ export function registerCheck(program: Command): void {
       .option('--json', 'print the diagnostics as one JSON array'),
   ).action(async (files: string[], opts: { set: string[]; json?: boolean }) => {
     const loaded = files.map((file) => loadSpecFile(file, { set: opts.set }));
-    // Only an f16 spec needs the adapter: checking f32 specs stays free of the GPU.
+    // Only an f16 spec needs the adapter itself; whether a step fits needs its limits, recorded by
+    // the last process that opened it (or found by opening it once, when none did).
     const f16 = loaded.some((l) => l.spec?.train.precision === 'f16');
     const target = f16 ? (await runtime()).target : undefined;
+    const limits = knownTarget() ?? (await openedTarget());
     const all = loaded.flatMap((l) => {
       if (!l.spec) return l.diagnostics;
-      return [...l.diagnostics, ...shapeDiagnostics(l.spec, l.sources), ...(target ? precisionDiagnostics(l.spec, l.sources, target) : [])];
+      const shapes = shapeDiagnostics(l.spec, l.sources);
+      const sound = !hasErrors([...l.diagnostics, ...shapes]);
+      return [
+        ...l.diagnostics,
+        ...shapes,
+        ...(target ? precisionDiagnostics(l.spec, l.sources, target) : []),
+        ...(sound && limits ? fitDiagnostics(l.spec, l.sources, limits.target, limits.description) : []),
+      ];
     });
     if (opts.json) console.log(JSON.stringify(all));
     else {
@@ -33,6 +45,17 @@ export function registerCheck(program: Command): void {
     }
     if (hasErrors(all)) process.exitCode = 1;
   });
+}
+
+/** The adapter's limits from opening it; a machine without one checks everything but the fit. */
+async function openedTarget(): Promise<{ target: Target; description: string } | undefined> {
+  try {
+    const rt = await runtime();
+    return knownTarget() ?? { target: rt.target, description: 'this adapter' };
+  } catch (err) {
+    if (err instanceof NoAdapterError) return undefined;
+    throw err;
+  }
 }
 
 /** An f16 spec on an adapter without shader-f16, located at its train.precision. */

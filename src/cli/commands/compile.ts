@@ -4,9 +4,8 @@ import type { Command } from 'commander';
 import { compile } from '../../compiler/compile.js';
 import { formatSummary, summarize, writeCompiled } from '../../compiler/output.js';
 import { resolveTarget, type TargetChoice } from '../target.js';
-import { ShapeError } from '../../ir/graph.js';
 import { optimizerFor } from '../../ir/optimizer.js';
-import { sourceRange } from '../../spec/index.js';
+import { formatDiagnostic, isSpecError, specErrorDiagnostic } from '../../spec/index.js';
 import { addSetOption, loadOrReport } from '../spec-arg.js';
 
 interface CompileFlags {
@@ -39,9 +38,9 @@ export function registerCompile(program: Command): void {
       try {
         compiled = compile({ ...spec, optimizer: optimizerFor(spec.optimizer, batch) }, { target, batch, fuse: flags.fuse });
       } catch (err) {
-        if (!(err instanceof ShapeError)) throw err;
-        const loc = sourceRange(loaded.sources, err.specPath);
-        console.error(`${loc.file}:${loc.range.start.line}:${loc.range.start.column}: error: ${err.message}`);
+        // A shape that cannot be built, a step that cannot fit: shown at the spec field to change.
+        if (!isSpecError(err)) throw err;
+        console.error(formatDiagnostic(specErrorDiagnostic(err, loaded.sources)));
         process.exitCode = 1;
         return;
       }

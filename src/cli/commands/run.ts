@@ -10,6 +10,7 @@ import { writeReport } from '../../report/report.js';
 import { train, type RunSummary } from '../../train/trainer.js';
 import { v2Rows } from './v2.js';
 import { addSetOption, loadOrReport } from '../spec-arg.js';
+import { formatDiagnostic, isSpecError, specErrorDiagnostic } from '../../spec/index.js';
 
 interface RunFlags {
   set: string[];
@@ -33,7 +34,8 @@ export function registerRun(program: Command): void {
       .option('--devices <n>', 'train data-parallel on n processes of this host, one device each (starts mpirun; default: the spec\'s train.devices; under mpirun the job is already started)'),
   ).action(async (file: string | undefined, flags: RunFlags) => {
     if (!file && !flags.resume) throw new Error('run needs a spec file, or --resume DIR');
-    const spec = flags.resume ? undefined : loadOrReport(file!, flags.set)?.spec;
+    const loaded = flags.resume ? undefined : loadOrReport(file!, flags.set);
+    const spec = loaded?.spec;
     if (!flags.resume && !spec) return;
     const stopAfter = flags.stopAfter === undefined ? undefined : Number(flags.stopAfter);
     if (stopAfter !== undefined && !(Number.isInteger(stopAfter) && stopAfter > 0)) throw new Error(`--stop-after must be a positive step number, got ${flags.stopAfter}`);
@@ -81,6 +83,12 @@ export function registerRun(program: Command): void {
         result = await train(spec, { out: flags.out, resume: flags.resume, json: flags.json, stopAfter, signal: abort.signal, collectives });
       } catch (err) {
         if (collectives.size > 1) abortJob(collectives, err);
+        // A coded error about a spec field (a step that cannot fit, a shape) is shown where the field is.
+        if (loaded && isSpecError(err) && err.specPath) {
+          console.error(formatDiagnostic(specErrorDiagnostic(err, loaded.sources)));
+          process.exitCode = 1;
+          return;
+        }
         throw err;
       }
       collectives.finalize();
