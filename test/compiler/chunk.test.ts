@@ -1,6 +1,8 @@
 // Chunk planning: a step over the memory budget is chunked to fit and plans less memory than one
 // pass; a train.chunk that cannot fit, and a step that cannot fit at all, are coded errors naming
-// the field; and on the GPU the chunked step's gradients and weights are the unchunked step's.
+// the field (and the value they name fits); and on the GPU the chunked step's gradients and weights
+// are the unchunked step's (given views, or each chunk augmenting its own images), and with
+// BatchNorm those of its float64 evaluation, which test/ir/chunk.test.ts holds to a per-chunk reference.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ChunkError, MAX_CHUNKS } from '../../src/compiler/chunk.js';
@@ -9,6 +11,9 @@ import { StepExecutor } from '../../src/gpu/executor.js';
 import { runtime } from '../../src/gpu/runtime.js';
 import { stepScalars } from '../../src/ir/optimizer.js';
 import { SOFTWARE_TARGET } from '../../src/kernels/op.js';
+import { evaluate, namedOutputs } from '../../src/ir/evaluate.js';
+import { buildPhase } from '../../src/ir/phase.js';
+import { pretrainPhase } from '../../src/ir/phases.js';
 import { assertClose, randoms } from '../helpers/numeric.js';
 import { chunkSpec } from '../helpers/chunk-spec.js';
 
@@ -176,6 +181,27 @@ test('GPU: each chunk augments its own images at its offset: chunks of 4 of 6 gi
   assert.ok(names.length >= 8);
   for (const name of names) if (name !== 'views') assertClose(await chunked.ex.read(name), await whole.ex.read(name), 1e-5, name);
   for (const s of steps) s.ex.destroy();
+});
+
+test('GPU: with BatchNorm, chunks of 3 of 7 images: the step equals its float64 evaluation (per-chunk normalisation, running statistics once per chunk) within 1e-4', async () => {
+  const rt = await runtime();
+  const bn: TrainingSpec = { ...chunkSpec(true), train: { batch_size: N } };
+  const views = randoms(2 * N * 36, 3);
+  const { kernels } = compile(bn, { target: rt.target, keepGrads: true, chunk: 3 });
+  const ex = await StepExecutor.create(rt, kernels, { initial: { views: Float32Array.from(views) }, seed: 5 });
+  // The float64 evaluation starts from the device's initial parameters.
+  const feeds: Record<string, Float64Array> = { views };
+  for (const b of kernels.buffers) if (b.kind === 'param' && b.name) feeds[b.name] = Float64Array.from(await ex.read(b.name));
+  const scalars = stepScalars(bn.optimizer, 1, 0.1);
+  ex.setStep(scalars);
+  const loss = await ex.step();
+  const { graph } = buildPhase(pretrainPhase(bn, N, true, 3));
+  const want = namedOutputs(graph, evaluate(graph, feeds, scalars));
+  assert.ok(Math.abs(loss - want.loss[0]) <= 1e-4 * Math.abs(want.loss[0]), `loss ${loss} vs ${want.loss[0]}`);
+  const names = Object.keys(want).filter((k) => k.startsWith('grad:') || k.includes('running_') || k in feeds);
+  assert.ok(names.filter((k) => k.includes('running_')).length === 4 && names.length >= 20, names.join(' '));
+  for (const name of names) if (name !== 'views') assertClose(await ex.read(name), want[name], 1e-4, name);
+  ex.destroy();
 });
 
 test('large images: each chunk augments its own source images, so a step whose whole-batch views outgrow a binding compiles chunked', () => {
