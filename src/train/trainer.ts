@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { renderPreview } from '../augment/index.js';
-import { compile, type TrainingSpec } from '../compiler/compile.js';
+import { compile, type Compiled, type TrainingSpec } from '../compiler/compile.js';
 import { chunkFlops, formatChunking } from '../compiler/output.js';
 import { BatchLoader, HELD_OUT_FRACTION, openDataset, type Dataset } from '../data/index.js';
 import { evaluateEncoder, type EvalData, type EvalResult } from '../eval/evaluate.js';
@@ -65,6 +65,15 @@ export interface RunSummary extends V2Summary {
    * and any evaluation run between epochs included), over what was live before.
    */
   memory?: { precision: 'f32' | 'f16'; planned_bytes: number; measured_peak_bytes: number };
+  /** How the step was split into chunks of images (src/ir/chunk.ts), when it was. */
+  chunking?: { chunk: number; chunks: number; reason: string; extra_forwards: number; recompute_flops: number; step_flops: number; unchunked_planned_bytes?: number };
+}
+
+function chunkingSummary({ chunking: c, kernels }: Compiled): Pick<RunSummary, 'chunking'> {
+  if (!c) return {};
+  const flops = chunkFlops(kernels);
+  const unchunked = c.unchunkedPeakBytes === undefined ? {} : { unchunked_planned_bytes: c.unchunkedPeakBytes };
+  return { chunking: { chunk: c.chunk, chunks: c.chunks, reason: c.reason, extra_forwards: c.chunks - 1, recompute_flops: flops.recompute, step_flops: flops.total, ...unchunked } };
 }
 
 /** The loss or a weight became NaN or infinite: the run stops and the last finite checkpoint stays. */
@@ -176,17 +185,18 @@ export async function train(given: ResolvedSpec | undefined, options: RunOptions
   // training's own figures are the last ones it logged.
   if (step === startStep && startStep > 0) ({ loss, imagesPerS } = loggedFigures(join(dir, FILES.metrics), loss, imagesPerS));
   const memory = { precision: spec.train.precision ?? 'f32', planned_bytes: compiled.kernels.memory.plannedBytes, measured_peak_bytes: rt.memory.peakBytes - floor } as const;
+  const chunking = chunkingSummary(compiled);
   const status = step >= totalSteps ? 'finished' : options.signal?.aborted || executor.stopping ? 'interrupted' : 'stopped';
   if (status !== 'finished') {
     executor.destroy();
     say(`${status} after step ${step}; checkpoint written. Continue with: simclr-compile run --resume ${dir}`);
-    return { ...summary(dir, status, step, totalSteps, loss, imagesPerS, started, null, null, dataset), memory };
+    return { ...summary(dir, status, step, totalSteps, loss, imagesPerS, started, null, null, dataset), memory, ...chunking };
   }
   const weights = tensorsOf(last.tensors);
   executor.destroy();
   await writePictures(rt, spec, dataset, dir);
   const { trained, baseline } = await evaluateRun(rt, spec, weights, tensorsOf(readCheckpoint(join(dir, FILES.init)).tensors), say, evalData);
-  const result: RunSummary = { ...summary(dir, status, step, totalSteps, loss, imagesPerS, started, trained, baseline, dataset), memory, ...(await runV2Phases(rt, spec, dir, weights, say)) };
+  const result: RunSummary = { ...summary(dir, status, step, totalSteps, loss, imagesPerS, started, trained, baseline, dataset), memory, ...chunking, ...(await runV2Phases(rt, spec, dir, weights, say)) };
   writeJson(join(dir, FILES.summary), result);
   metrics.append({ step: step - 1, epoch: step / loader.stepsPerEpoch, knn_top1: trained?.knn_top1, linear_top1: trained?.linear_top1 });
   await writeCurves(dir);

@@ -238,6 +238,23 @@ test('a run over an image folder without splits says its held-out split; pre-tra
   assert.equal([result.trained?.train_count, result.trained?.test_count], [16, 4], 'the kNN bank and its queries share no image');
 });
 
+test('a chunked run says so in its first lines, with BatchNorm’s per-chunk caveat and the cost, and summary.json records it', async () => {
+  const dir = tmp();
+  const said = capture();
+  const s = spec('train.chunk=6', 'train.epochs=1', 'eval.linear=false');
+  const result = await train(s, { out: dir, out_stream: said, jsonOut: quiet });
+  const first = said.text().split('\n').findIndex((l) => l.startsWith('chunked '));
+  const training = said.text().split('\n').findIndex((l) => l.startsWith('training '));
+  assert.ok(first >= 0 && first < training, said.text());
+  assert.match(said.text(), /chunked 16 images per view into 3 chunks of ≤6 as train\.chunk asks: exact InfoNCE over all 32 rows, 2 extra forward passes per step \(\+\d+% FLOPs\), peak [\d.]+ MiB; BatchNorm normalises per chunk/);
+  const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'));
+  assert.equal(summary.chunking, result.chunking);
+  assert.is(summary.chunking.chunks, 3);
+  assert.is(summary.chunking.extra_forwards, 2);
+  assert.ok(summary.chunking.recompute_flops > 0 && summary.chunking.recompute_flops < summary.chunking.step_flops);
+  assert.ok(Number.isFinite(result.final_loss));
+});
+
 test('the CLI runs a spec with --set overrides and prints the summary as JSON', () => {
   const dir = tmp();
   const run = spawnSync(process.execPath, ['bin/simclr-compile.js', 'run', SPEC, '--set', 'train.epochs=1', '--out', dir, '--json'], { encoding: 'utf8' });
