@@ -2,9 +2,13 @@
 // `batchnorm` (training: batch statistics, running statistics updated in place as PyTorch does),
 // `batchnorm_eval` (running statistics) and `batchnorm_backward` (∂x, ∂γ, ∂β of either).
 //
-// Statistics and gradient sums are one workgroup per channel; the statistics are two passes over the
-// channel (mean, then Σ(x − mean)²), so a large mean never cancels the variance away in f32. Applying
-// the normalisation is its own elementwise program, so the compiler can fuse it into a producer.
+// Statistics and gradient sums are one workgroup per channel. The statistics are one pass over the
+// channel summing x − x₀ and (x − x₀)², x₀ the channel's first value: the variance is then
+// E[(x − x₀)²] − E[x − x₀]², whose two terms are of the order of the variance itself whatever the
+// mean, since x₀ is one of the values, so a large mean never cancels it away in f32 (E[x²] − E[x]²
+// would), and x is read once instead of twice (mean, then Σ(x − mean)²). Sync BatchNorm keeps the
+// two passes: its mean is global. Applying the normalisation is its own elementwise program, so the
+// compiler can fuse it into a producer.
 import { ceilDiv, defineOp, numel, type Attrs, type Shape, type Target } from './op.js';
 
 /** Both come from the spec's batchnorm layer (or the projector's): the op has no defaults of its own. */
@@ -151,23 +155,39 @@ fn wg_sum(v: vec2f, t: u32) -> vec2f {
 
 /**
  * Runs `body` with `k` the index of each element of channel `c` this invocation owns (every 256th
- * of the channel's N·inner), stepping sample and pixel without a division per element.
+ * of the channel's N·inner), stepping sample and pixel without a division per element. With `width`
+ * 4 (planes of whole 4-vectors) `k` is the first element of each 4-vector the invocation owns.
  */
-function eachOfChannel(body: string): string {
+function eachOfChannel(body: string, width: 1 | 4 = 1): string {
   return `{
-    var n = t / p.inner;
-    var q = t % p.inner;
-    let dn = ${WG}u / p.inner;
-    let dq = ${WG}u % p.inner;
-    for (var i = t; i < p.n * p.inner; i += ${WG}u) {
-      let k = (n * p.c + c) * p.inner + q;
+    let inner = p.inner / ${width}u;
+    var n = t / inner;
+    var q = t % inner;
+    let dn = ${WG}u / inner;
+    let dq = ${WG}u % inner;
+    for (var i = t; i < p.n * inner; i += ${WG}u) {
+      let k = ((n * p.c + c) * inner + q) * ${width}u;
       ${body}
       q += dq;
       n += dn;
-      if (q >= p.inner) { q -= p.inner; n++; }
+      if (q >= inner) { q -= inner; n++; }
     }
   }`;
 }
+
+/**
+ * The reductions read planes of whole 4-vectors a vector at a time, as the elementwise programs do
+ * (ElementMap). On lavapipe, with the one-pass statistics, the bench convnet's batchnorm ran 2–2.5×
+ * faster on its 28×28 and 14×14 layers (1.2–1.3× on 7×7, whose planes take one element at a time)
+ * and batchnorm_backward 1.3–1.6× faster on 14×14 (no change on 28×28): issue 16, one device.
+ */
+const reduceWidth = (l: Layout): 1 | 4 => (l.inner % 4 === 0 ? 4 : 1);
+const f32s = (width: 1 | 4) => (width === 4 ? 'vec4f' : 'f32');
+/** The sum of a loaded value's lanes, and of the lanes of a product of two. */
+const lanes = (v: string, width: 1 | 4) => (width === 4 ? `dot(${v}, vec4f(1.0))` : v);
+const product = (a: string, b: string, width: 1 | 4) => (width === 4 ? `dot(${a}, ${b})` : `${a} * (${b})`);
+/** ∂y at the `width` elements from k, as f32 loads: a fused relu_backward masks each of them (compiler/prologue.ts). */
+const gyAt = (width: 1 | 4) => (width === 4 ? 'vec4f(gy[k], gy[k + 1u], gy[k + 2u], gy[k + 3u])' : 'gy[k]');
 
 /** The uniform of every batchnorm program. `mode` 1: the statistics are running mean and variance. */
 const PARAMS = `struct Params { n: u32, c: u32, inner: u32, mode: u32, momentum: f32, eps: f32 }
@@ -179,8 +199,8 @@ function params(l: Layout, mode: number, momentum: number, eps: number) {
 }
 
 /** Batch mean and inverse std per channel; running statistics updated in place (unbiased variance). */
-const STATS_WGSL = /* wgsl */ `${PARAMS}
-@group(0) @binding(1) var<storage, read> x: array<f32>;
+const statsWgsl = (width: 1 | 4) => /* wgsl */ `${PARAMS}
+@group(0) @binding(1) var<storage, read> x: array<${f32s(width)}>;
 @group(0) @binding(2) var<storage, read_write> running_mean: array<f32>;
 @group(0) @binding(3) var<storage, read_write> running_var: array<f32>;
 @group(0) @binding(4) var<storage, read_write> mean: array<f32>;
@@ -188,17 +208,17 @@ const STATS_WGSL = /* wgsl */ `${PARAMS}
 ${CHANNEL_REDUCE} {
   let c = wg.x;
   let m = f32(p.n * p.inner);
-  var s = 0.0;
-  ${eachOfChannel('s += x[k];')}
-  let mu = wg_sum(vec2f(s, 0.0), t).x / m;
-  var d = 0.0;
-  ${eachOfChannel('let v = x[k] - mu;\n      d += v * v;')}
-  let sq = wg_sum(vec2f(d, 0.0), t).x;
+  let shift = x[c * p.inner / ${width}u]${width === 4 ? '.x' : ''};
+  var s = vec2f(0.0);
+  ${eachOfChannel(`let v = x[k / ${width}u] - shift;\n      s += vec2f(${lanes('v', width)}, ${product('v', 'v', width)});`, width)}
+  let total = wg_sum(s, t) / m;
+  let mu = shift + total.x;
+  let variance = max(total.y - total.x * total.x, 0.0);
   if (t == 0u) {
     mean[c] = mu;
-    invstd[c] = 1.0 / sqrt(sq / m + p.eps);
+    invstd[c] = 1.0 / sqrt(variance + p.eps);
     running_mean[c] = (1.0 - p.momentum) * running_mean[c] + p.momentum * mu;
-    running_var[c] = (1.0 - p.momentum) * running_var[c] + p.momentum * sq / (m - 1.0);
+    running_var[c] = (1.0 - p.momentum) * running_var[c] + p.momentum * variance * m / (m - 1.0);
   }
 }`;
 
@@ -238,7 +258,7 @@ ${CHANNEL_REDUCE} {
   if (t == 0u) { invstd[c] = sq; }
 }`;
 
-/** Sync step 3: the global sums become mean and invstd; the running statistics as STATS_WGSL. */
+/** Sync step 3: the global sums become mean and invstd; the running statistics as statsWgsl. */
 const SYNC_STATS_WGSL = /* wgsl */ `${SYNC_PARAMS}
 @group(0) @binding(1) var<storage, read_write> running_mean: array<f32>;
 @group(0) @binding(2) var<storage, read_write> running_var: array<f32>;
@@ -270,8 +290,8 @@ fn element(i: u32, k: vec3f) { ${map.width === 4 ? 'y[i / 4u] = (x[i / 4u] - k.x
 ${map.wgsl}`;
 
 /** ∂β = Σ∂y and ∂γ = Σ∂y·x̂ per channel. */
-const GRAD_SUMS_WGSL = /* wgsl */ `${PARAMS}
-@group(0) @binding(1) var<storage, read> x: array<f32>;
+const gradSumsWgsl = (width: 1 | 4) => /* wgsl */ `${PARAMS}
+@group(0) @binding(1) var<storage, read> x: array<${f32s(width)}>;
 @group(0) @binding(2) var<storage, read> mean: array<f32>;
 @group(0) @binding(3) var<storage, read> stat: array<f32>;
 @group(0) @binding(4) var<storage, read> gy: array<f32>;
@@ -281,7 +301,7 @@ ${CHANNEL_REDUCE} {
   let c = wg.x;
   let mu = mean[c];
   var s = vec2f(0.0);
-  ${eachOfChannel('s += vec2f(gy[k], gy[k] * (x[k] - mu));')}
+  ${eachOfChannel(`let g = ${gyAt(width)};\n      s += vec2f(${lanes('g', width)}, ${product('g', `x[k / ${width}u] - mu`, width)});`, width)}
   let total = wg_sum(s, t);
   if (t == 0u) {
     dbeta[c] = total.x;
@@ -383,7 +403,7 @@ defineOp<BatchnormAttrs>({
     }
     return {
       programs: [
-        { label: 'batchnorm_stats', code: STATS_WGSL, groups: [l.c], params: u, bindings: ['in:0', 'out:1', 'out:2', 'out:3', 'out:4'] },
+        { label: 'batchnorm_stats', code: statsWgsl(reduceWidth(l)), groups: [l.c], params: u, bindings: ['in:0', 'out:1', 'out:2', 'out:3', 'out:4'] },
         { label: 'batchnorm_apply', code: applyWgsl(map), groups: map.groups(l, target), params: u, bindings: ['in:0', 'in:1', 'in:2', 'out:3', 'out:4', 'out:0'] },
       ],
     };
@@ -460,14 +480,14 @@ defineOp<BatchnormBackwardAttrs>({
     if (replicas !== undefined && !evalMode) {
       return {
         programs: [
-          { label: 'batchnorm_sync_grad_sums', code: GRAD_SUMS_WGSL, groups: [l.c], params: u, bindings: ['in:0', 'in:2', 'in:3', 'in:4', 'out:1', 'out:2'] },
+          { label: 'batchnorm_sync_grad_sums', code: gradSumsWgsl(reduceWidth(l)), groups: [l.c], params: u, bindings: ['in:0', 'in:2', 'in:3', 'in:4', 'out:1', 'out:2'] },
           { label: 'batchnorm_grad_input', code: gradInputWgsl(map, true), groups: map.groups(l, target), params: syncParams(l, 0, 0, eps, replicas), bindings: ['in:0', 'in:1', 'in:2', 'in:3', 'in:4', 'out:1', 'out:2', 'out:0'] },
         ],
       };
     }
     return {
       programs: [
-        { label: 'batchnorm_grad_sums', code: GRAD_SUMS_WGSL, groups: [l.c], params: u, bindings: ['in:0', 'in:2', 'in:3', 'in:4', 'out:1', 'out:2'] },
+        { label: 'batchnorm_grad_sums', code: gradSumsWgsl(reduceWidth(l)), groups: [l.c], params: u, bindings: ['in:0', 'in:2', 'in:3', 'in:4', 'out:1', 'out:2'] },
         { label: 'batchnorm_grad_input', code: gradInputWgsl(map), groups: map.groups(l, target), params: u, bindings: ['in:0', 'in:1', 'in:2', 'in:3', 'in:4', 'out:1', 'out:2', 'out:0'] },
       ],
     };

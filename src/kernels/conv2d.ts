@@ -146,13 +146,16 @@ interface Tile {
 }
 
 /**
- * On lavapipe more work per invocation amortises the gathers: 8 channels × 8 pixels runs the bench
- * convnet's 14×14 and 7×7 convolutions and input gradients 1.2–1.3× faster than 8 × 4 (16 × 4
- * was no faster there). A GPU wants more invocations. A channel vector beyond the
- * channels there are is pure waste (∂x of a 1-channel image).
+ * On lavapipe more work per invocation amortises the gathers: 16 channels × 12 pixels runs the bench
+ * convnet's 14×14 and 7×7 convolutions and input gradients 1.3–1.5× faster than 8 × 8, which ran
+ * 1.2–1.3× faster than 8 × 4 (issue 16, one process, interleaved: 16 × 8 and 16 × 16 came close,
+ * 32 × 8, 32 × 4, 16 × 6, 12 × 12 and 4 × 16 were slower). A GPU wants more invocations. A channel
+ * vector beyond the channels there are is pure waste (∂x of a 1-channel image), hence the smaller
+ * tiles for few channels.
  */
 function tileFor(target: Target, channels: number): Tile {
-  return target.isSoftware && channels > 4 ? { vecs: 2, px: 8 } : { vecs: 1, px: 4 };
+  if (!target.isSoftware || channels <= 4) return { vecs: 1, px: 4 };
+  return channels >= 16 ? { vecs: 4, px: 12 } : { vecs: 2, px: 8 };
 }
 
 const range = (k: number) => [...Array(k).keys()];

@@ -54,18 +54,24 @@ function backwardGeometry([arg, gy]: Shape[], attrs: MaxPoolBackwardAttrs): Pool
   return g;
 }
 
-const geometryParams = (g: PoolGeometry) => [g.N * g.C, g.H, g.W, g.OH, g.OW];
+const geometryParams = (g: PoolGeometry) => [g.N * g.C];
 
 /**
  * The window's size, stride and padding are constants of the source (a layer has one of each), so
  * lavapipe unrolls the window and, without padding, drops every bounds check: the 2×2/2 forward
- * runs 2.5× faster than with the window in the uniform, its argmax output included.
+ * runs 2.5× faster than with the window in the uniform, its argmax output included. The plane's
+ * sizes are constants too: the divisions that find an element's row and column then compile to
+ * multiplies (lavapipe runs a division by a uniform lane by lane).
  */
-const poolParams = ({ k, s, pad }: PoolGeometry) => `struct Params { planes: u32, H: u32, W: u32, OH: u32, OW: u32 }
+const poolParams = ({ k, s, pad, H, W, OH, OW }: PoolGeometry) => `struct Params { planes: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
 const K = ${k}i;
 const S = ${s}i;
-const PAD = ${pad}i;`;
+const PAD = ${pad}i;
+const H = ${H}u;
+const W = ${W}u;
+const OH = ${OH}u;
+const OW = ${OW}u;`;
 
 /** Window of output (oh, ow): its first maximum in row-major order (padding never wins), as i·k + j. */
 function referenceArgmax(x: Float64Array, g: PoolGeometry, plane: number, oh: number, ow: number): number {
@@ -119,7 +125,7 @@ defineOp<MaxPoolAttrs>({
   },
   kernel: ([sx], attrs) => {
     const g = poolGeometry(sx, attrs);
-    const check = g.pad > 0 ? 'if (h < 0 || h >= i32(p.H) || w < 0 || w >= i32(p.W)) { continue; }' : '';
+    const check = g.pad > 0 ? 'if (h < 0 || h >= i32(H) || w < 0 || w >= i32(W)) { continue; }' : '';
     return {
       programs: [
         {
@@ -130,10 +136,10 @@ defineOp<MaxPoolAttrs>({
 @group(0) @binding(3) var<storage, read_write> arg: array<f32>;
 @compute @workgroup_size(${WG}) fn main(${FLAT_PARAMS}) {
   let o = ${flatIndex(WG)};
-  if (o >= p.planes * p.OH * p.OW) { return; }
-  let ow = i32(o % p.OW);
-  let oh = i32((o / p.OW) % p.OH);
-  let base = (o / (p.OW * p.OH)) * p.H * p.W;
+  if (o >= p.planes * OH * OW) { return; }
+  let ow = i32(o % OW);
+  let oh = i32((o / OW) % OH);
+  let base = (o / (OW * OH)) * H * W;
   var best = -3.402823e38;
   var at = -1i;
   for (var i = 0i; i < K; i++) {
@@ -141,7 +147,7 @@ defineOp<MaxPoolAttrs>({
       let h = oh * S + i - PAD;
       let w = ow * S + j - PAD;
       ${check}
-      let v = x[base + u32(h) * p.W + u32(w)];
+      let v = x[base + u32(h) * W + u32(w)];
       if (at < 0 || v > best) { best = v; at = i * K + j; }
     }
   }
@@ -168,19 +174,19 @@ defineOp<MaxPoolAttrs>({
  */
 const BACKWARD_GATHER = /* wgsl */ `@compute @workgroup_size(${WG}) fn main(${FLAT_PARAMS}) {
   let idx = ${flatIndex(WG)};
-  if (idx >= p.planes * p.H * p.W) { return; }
-  let w = i32(idx % p.W) + PAD;
-  let h = i32((idx / p.W) % p.H) + PAD;
-  let plane = idx / (p.W * p.H);
+  if (idx >= p.planes * H * W) { return; }
+  let w = i32(idx % W) + PAD;
+  let h = i32((idx / W) % H) + PAD;
+  let plane = idx / (W * H);
   // Windows covering padded (h, w): oh·S ≤ h ≤ oh·S + K − 1.
   let ohLo = max(0i, (h - K + S) / S);
-  let ohHi = min(i32(p.OH) - 1, h / S);
+  let ohHi = min(i32(OH) - 1, h / S);
   let owLo = max(0i, (w - K + S) / S);
-  let owHi = min(i32(p.OW) - 1, w / S);
+  let owHi = min(i32(OW) - 1, w / S);
   var acc = 0.0;
   for (var oh = ohLo; oh <= ohHi; oh++) {
     for (var ow = owLo; ow <= owHi; ow++) {
-      let o = (plane * p.OH + u32(oh)) * p.OW + u32(ow);
+      let o = (plane * OH + u32(oh)) * OW + u32(ow);
       if (i32(arg[o]) == (h - oh * S) * K + w - ow * S) { acc += gy[o]; }
     }
   }
@@ -197,20 +203,20 @@ const BACKWARD_GATHER = /* wgsl */ `@compute @workgroup_size(${WG}) fn main(${FL
  */
 const BACKWARD_CELLS = /* wgsl */ `@compute @workgroup_size(${WG}) fn main(${FLAT_PARAMS}) {
   let o = ${flatIndex(WG)};
-  if (o >= p.planes * p.OH * p.OW) { return; }
-  let ow = i32(o % p.OW);
-  let oh = i32((o / p.OW) % p.OH);
-  let base = (o / (p.OW * p.OH)) * p.H * p.W;
+  if (o >= p.planes * OH * OW) { return; }
+  let ow = i32(o % OW);
+  let oh = i32((o / OW) % OH);
+  let base = (o / (OW * OH)) * H * W;
   let a = i32(arg[o]);
   let g = gy[o];
   let top = oh * S - PAD;
   let left = ow * S - PAD;
   let peak = vec2i(top + a / K, left + a % K);
-  let h1 = select(min(i32(p.H), top + S), i32(p.H), oh == i32(p.OH) - 1);
-  let w1 = select(min(i32(p.W), left + S), i32(p.W), ow == i32(p.OW) - 1);
+  let h1 = select(min(i32(H), top + S), i32(H), oh == i32(OH) - 1);
+  let w1 = select(min(i32(W), left + S), i32(W), ow == i32(OW) - 1);
   for (var h = max(top, 0i); h < h1; h++) {
     for (var w = max(left, 0i); w < w1; w++) {
-      dx[base + u32(h) * p.W + u32(w)] = select(0.0, g, all(vec2i(h, w) == peak));
+      dx[base + u32(h) * W + u32(w)] = select(0.0, g, all(vec2i(h, w) == peak));
     }
   }
 }`;

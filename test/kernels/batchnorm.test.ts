@@ -26,6 +26,17 @@ test('batchnorm statistics survive a large mean', () => {
   return checkOp('batchnorm', shapes([4, 3, 9, 9]), bn, { tol: 5e-5, inputs: [x, undefined, undefined, undefined, positive(3, 2)] }).then(() => undefined);
 });
 
+// The one-pass statistics sum around each channel's first value: an outlying one (8 away from a
+// spread of ±1, around a mean of 100) must cost the variance no more digits than the large mean does.
+// (9×9 planes read element by element, 8×8 ones a 4-vector at a time.)
+test('batchnorm statistics survive an outlying first value', async () => {
+  for (const side of [9, 8]) {
+    const [n, c, hw] = [4, 3, side * side];
+    const x = randoms(n * c * hw, 6).map((v, i) => 100 + v + (i < c * hw && i % hw === 0 ? 8 : 0));
+    await checkOp('batchnorm', shapes([n, c, side, side]), bn, { tol: 5e-5, inputs: [x, undefined, undefined, undefined, positive(c, 2)] });
+  }
+});
+
 test('batchnorm updates running stats in place as PyTorch does (unbiased variance)', async () => {
   const [n, c, hw] = [4, 3, 6];
   const x = randoms(n * c * hw, 21);
@@ -63,6 +74,11 @@ test('batchnorm, batchnorm_eval and batchnorm_backward on 4-vector planes', asyn
   await checkOp('batchnorm_eval', shapes([3, 5, 12, 12]), bn, { tol: 1e-5, inputs: bnInputs(5) });
   await checkOp('batchnorm_backward', [[3, 5, 12, 12], [5], [5], [5], [3, 5, 12, 12]], bn, { tol: 1e-5 });
   await checkOp('batchnorm_backward', [[2, 3, 4, 20], [3], [3], [3], [2, 3, 4, 20]], { ...bn, eval: true }, { tol: 1e-5, inputs: [undefined, undefined, undefined, positive(3, 9)] });
+});
+// 16×20 planes: 320 4-vectors per channel over 256 invocations, so the reductions' loops wrap mid-plane.
+test('batchnorm and batchnorm_backward reductions over several 4-vectors per invocation', async () => {
+  await checkOp('batchnorm', shapes([4, 3, 16, 20]), bn, { tol: 1e-5, inputs: bnInputs(3) });
+  await checkOp('batchnorm_backward', [[4, 3, 16, 20], [3], [3], [3], [4, 3, 16, 20]], bn, { tol: 1e-5 });
 });
 test('batchnorm_backward: eval', () =>
   checkOp('batchnorm_backward', [[3, 5, 7, 7], [5], [5], [5], [3, 5, 7, 7]], { ...bn, eval: true }, { tol: 1e-5, inputs: [undefined, undefined, undefined, positive(5, 9)] }).then(() => undefined));

@@ -13,8 +13,10 @@ test('conv2d: 1×1 kernel, no bias', () => op('conv2d', [[2, 8, 5, 6], [12, 8, 1
 test('conv2d: one input channel, padding 1', () => op('conv2d', [[4, 1, 9, 9], [10, 1, 3, 3], [10]], { padding: 1 }));
 test('conv2d: unequal strides and paddings, non-square kernel', () => op('conv2d', [[2, 3, 8, 6], [5, 3, 3, 2]], { stride: [2, 1], padding: [0, 1] }));
 test('conv2d: padding wider than the kernel', () => op('conv2d', [[2, 3, 5, 5], [4, 3, 1, 1], [4]], { padding: [1, 2] }));
-// 20 channels (2½ blocks of 8) × 75 pixels (9⅜ tiles of 8): both edges of lavapipe's 8 × 8 tile.
+// 20 channels (1¼ blocks of 16) × 75 pixels (6¼ tiles of 12): both edges of lavapipe's 16 × 12 tile.
 test('conv2d: partial channel and pixel tiles', () => op('conv2d', [[3, 7, 5, 5], [20, 7, 3, 3], [20]], { padding: 1 }));
+// 12 channels (1½ blocks of 8) × 75 pixels (9⅜ tiles of 8): both edges of the 8 × 8 tile for fewer than 16 channels.
+test('conv2d: partial tiles of the few-channel tile', () => op('conv2d', [[3, 7, 5, 5], [12, 7, 3, 3], [12]], { padding: 1 }));
 test('conv2d: the GPU tile variant', () => op('conv2d', [[3, 5, 7, 7], [6, 5, 3, 3], [6]], { stride: 2, padding: 1 }, { isSoftware: false }));
 
 test('conv2d_grad_input: stride 2, padding 1', () => op('conv2d_grad_input', [[3, 6, 4, 4], [6, 5, 3, 3]], { stride: 2, padding: 1, input_size: [7, 7] }));
@@ -25,6 +27,7 @@ test('conv2d_grad_input: stride above the kernel size', () => op('conv2d_grad_in
 test('conv2d_grad_input: padding wider than the kernel', () => op('conv2d_grad_input', [[2, 4, 7, 9], [4, 3, 1, 1]], { padding: [1, 2], input_size: [5, 5] }));
 test('conv2d_grad_input: 1×1 kernel, unequal strides', () => op('conv2d_grad_input', [[2, 12, 3, 6], [12, 9, 1, 1]], { stride: [2, 1], input_size: [5, 6] }));
 test('conv2d_grad_input: partial channel and pixel tiles', () => op('conv2d_grad_input', [[3, 7, 5, 5], [7, 20, 3, 3]], { padding: 1, input_size: [5, 5] }));
+test('conv2d_grad_input: partial tiles of the few-channel tile', () => op('conv2d_grad_input', [[3, 7, 5, 5], [7, 12, 3, 3]], { padding: 1, input_size: [5, 5] }));
 test('conv2d_grad_input: the GPU tile variant', () => op('conv2d_grad_input', [[3, 6, 4, 4], [6, 5, 3, 3]], { stride: 2, padding: 1, input_size: [7, 7] }, { isSoftware: false }));
 
 test('conv2d_grad_weight: stride 2, padding 1', () => op('conv2d_grad_weight', [[3, 5, 7, 7], [3, 6, 4, 4]], { stride: 2, padding: 1, kernel_size: [3, 3] }));
