@@ -12,13 +12,27 @@ export interface Timing {
  * times timed; `once` must wait for its own GPU work to finish.
  */
 export async function measure(once: () => Promise<void>, { warmup = 1, repeats = 5 } = {}): Promise<Timing> {
-  for (let i = 0; i < warmup; i++) await once();
-  const times: number[] = [];
+  return (await measureInterleaved([once], { warmup, repeats }))[0];
+}
+
+/**
+ * measure() of several alternatives at once: each repeat runs every one in turn, so a change in the
+ * machine's load (other processes, thermal) falls on all of them alike and their ratio holds.
+ */
+export async function measureInterleaved(onces: (() => Promise<void>)[], { warmup = 1, repeats = 5 } = {}): Promise<Timing[]> {
+  for (let i = 0; i < warmup; i++) for (const once of onces) await once();
+  const times: number[][] = onces.map(() => []);
   for (let i = 0; i < repeats; i++) {
-    const start = performance.now();
-    await once();
-    times.push(performance.now() - start);
+    for (const [k, once] of onces.entries()) {
+      const start = performance.now();
+      await once();
+      times[k].push(performance.now() - start);
+    }
   }
+  return times.map(timing);
+}
+
+function timing(times: number[]): Timing {
   times.sort((a, b) => a - b);
   const mid = times.length >> 1;
   const median = times.length % 2 ? times[mid] : (times[mid - 1] + times[mid]) / 2;

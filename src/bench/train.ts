@@ -1,8 +1,9 @@
 // `bench train`: images/s of one SimCLR training step (forward, backward, optimizer update) of the
 // stdlib small convnet with its projector and NT-Xent loss, compiled by this project and, in the same
-// run on the same Dawn adapter, the same model and step in TensorFlow.js on webgpu. Both start from
-// the same weights and see the same fixed views, so the first step's loss must agree: a faster
-// number for a different function would be no comparison. Augmentation is left out on both sides.
+// run on the same Dawn device, the same model and step in TensorFlow.js on webgpu, their steps
+// interleaved. Both start from the same weights and see the same fixed views, so the first step's
+// loss must agree: a faster number for a different function would be no comparison. Augmentation
+// is left out on both sides.
 // A third row runs the same step in PyTorch on this CPU (train_pytorch.py, `python3` with torch),
 // from the same weights and views; where torch is missing the row says so instead of a number.
 import { execFile } from 'node:child_process';
@@ -18,7 +19,7 @@ import { StepExecutor } from '../gpu/executor.js';
 import { runtime } from '../gpu/runtime.js';
 import { optimizerFor, stepScalars } from '../ir/optimizer.js';
 import { formatDiagnostic, loadSpecText, type ResolvedSpec } from '../spec/index.js';
-import { measure, round, type BenchSuite } from './measure.js';
+import { measureInterleaved, round, type BenchSuite } from './measure.js';
 import { loadTf, type Tf } from './tfjs.js';
 
 const SPEC = `name: "bench-train"
@@ -303,38 +304,56 @@ async function pytorchRow(spec: ResolvedSpec, batch: number, repeats: number, vi
   }
 }
 
-async function timeSide(impl: TrainRow['impl'], side: Side, batch: number, repeats: number, precision: TrainRow['precision'], plannedBytes?: number, chunking?: { chunk: number; chunks: number }): Promise<TrainRow> {
+interface Timed {
+  impl: TrainRow['impl'];
+  side: Side;
+  precision: TrainRow['precision'];
+  plannedBytes?: number;
+  chunking?: { chunk: number; chunks: number };
+  /** The first step's loss (the comparison) and the device memory right after it. */
+  first: { loss: number; bytes?: number };
+}
+
+/**
+ * A side with its first step taken: that step compiles every pipeline (the warm-up), and its
+ * memory is read before the next side allocates anything.
+ */
+async function warmed(side: Omit<Timed, 'first'>): Promise<Timed> {
+  const loss = await side.side.step();
+  return { ...side, first: { loss, bytes: side.side.measuredBytes?.() } };
+}
+
+/** Times the sides' steps interleaved: each repeat runs one step of every side in turn, so the machine's load falls on all of them alike. */
+async function timeSides(sides: Timed[], batch: number, repeats: number): Promise<TrainRow[]> {
   try {
-    // The first step (its loss is the comparison) compiles every pipeline: it is the warm-up.
-    const first_loss = await side.step();
-    const t = await measure(async () => void (await side.step()), { warmup: 0, repeats });
-    const planned = plannedBytes === undefined ? {} : { planned_mib: round(plannedBytes / 2 ** 20, 2) };
-    const measured = side.measuredBytes ? { measured_peak_mib: round(side.measuredBytes() / 2 ** 20, 2) } : {};
-    return { bench: 'train', impl, batch, precision, ...planned, ...measured, ...chunking, images_per_s: round(batch / (t.median_ms / 1000), 1), median_ms: t.median_ms, first_loss: round(first_loss, 6) };
+    const timings = await measureInterleaved(sides.map((s) => async () => void (await s.side.step())), { warmup: 0, repeats });
+    return sides.map(({ impl, precision, plannedBytes, chunking, first }, k) => {
+      const planned = plannedBytes === undefined ? {} : { planned_mib: round(plannedBytes / 2 ** 20, 2) };
+      const measured = first.bytes === undefined ? {} : { measured_peak_mib: round(first.bytes / 2 ** 20, 2) };
+      const t = timings[k];
+      return { bench: 'train', impl, batch, precision, ...planned, ...measured, ...chunking, images_per_s: round(batch / (t.median_ms / 1000), 1), median_ms: t.median_ms, first_loss: round(first.loss, 6) };
+    });
   } finally {
-    side.dispose();
+    for (const s of sides) s.side.dispose();
   }
 }
 
 /**
  * The rows: the compiled step first (its initial weights seed the others), with precision f16 the
- * f16 step from the same seed, then TF.js, then PyTorch.
+ * f16 step from the same seed, then TF.js (all of them on one device, their steps interleaved),
+ * then PyTorch (its own process, after them).
  */
 export async function runTrainBench({ batch, repeats, precision = 'f32', chunk, impls = IMPLS }: TrainBenchOptions, emit: (row: TrainRow) => void): Promise<void> {
   const spec = trainSpec(batch);
   const views = fixedViews(batch, spec.augment.size);
   // The compiled step's initial weights seed the other sides, so it is always built.
   const compiled = await compiledSide(spec, batch, views, 'f32', chunk);
-  if (impls.includes('simclr-compile')) emit(await timeSide('simclr-compile', compiled.side, batch, repeats, 'f32', compiled.plannedBytes, compiled.chunking));
+  const sides: Timed[] = [];
+  if (impls.includes('simclr-compile')) sides.push(await warmed({ impl: 'simclr-compile', precision: 'f32', ...compiled }));
   else compiled.side.dispose();
-  if (impls.includes('simclr-compile') && precision === 'f16') {
-    const half = await compiledSide(spec, batch, views, 'f16', chunk);
-    emit(await timeSide('simclr-compile', half.side, batch, repeats, 'f16', half.plannedBytes, half.chunking));
-  }
-  if (impls.includes('tfjs-webgpu')) {
-    const tf = await tfjsSide(spec, batch, views, compiled.weights);
-    emit(await timeSide('tfjs-webgpu', tf, batch, repeats, 'f32'));
-  }
+  if (impls.includes('simclr-compile') && precision === 'f16') sides.push(await warmed({ impl: 'simclr-compile', precision: 'f16', ...(await compiledSide(spec, batch, views, 'f16', chunk)) }));
+  if (impls.includes('tfjs-webgpu')) sides.push(await warmed({ impl: 'tfjs-webgpu', precision: 'f32', side: await tfjsSide(spec, batch, views, compiled.weights) }));
+  for (const row of await timeSides(sides, batch, repeats)) emit(row);
   if (impls.includes('pytorch')) emit(await pytorchRow(spec, batch, repeats, views, compiled.weights));
 }
 
