@@ -3,7 +3,7 @@
 // run what the run would stop on (E0601, E0602), on a CPU, from the adapter's recorded limits.
 import type { Target } from '../kernels/op.js';
 import { optimizerFor } from '../ir/optimizer.js';
-import { specErrorDiagnostic, type Diagnostic, type ResolvedSpec, type SpecSources } from '../spec/index.js';
+import { isSpecError, specErrorDiagnostic, type Diagnostic, type ResolvedSpec, type SpecSources } from '../spec/index.js';
 import { ChunkError } from './chunk.js';
 import { compile } from './compile.js';
 
@@ -12,7 +12,9 @@ export function fitDiagnostics(spec: ResolvedSpec, sources: SpecSources, target:
     compile({ ...spec, optimizer: optimizerFor(spec.optimizer, spec.train.batch_size) }, { target });
     return [];
   } catch (err) {
-    if (!(err instanceof ChunkError)) throw err;
-    return [specErrorDiagnostic(Object.assign(err, { message: `${err.message} (limits of ${adapter})` }), sources)];
+    if (err instanceof ChunkError) return [specErrorDiagnostic(Object.assign(err, { message: `${err.message} (limits of ${adapter})` }), sources)];
+    // Any other coded error of the full step (a shape only the real batch shows) is the spec's too.
+    if (isSpecError(err)) return [specErrorDiagnostic(err, sources)];
+    throw err;
   }
 }

@@ -24,7 +24,8 @@ export function registerCheck(program: Command): void {
     // the last process that opened it (or found by opening it once, when none did).
     const f16 = loaded.some((l) => l.spec?.train.precision === 'f16');
     const target = f16 ? (await runtime()).target : undefined;
-    const limits = knownTarget() ?? (await openedTarget());
+    const anySound = loaded.some((l) => l.spec && !hasErrors(l.diagnostics));
+    const limits = anySound ? (knownTarget() ?? (await openedTarget())) : undefined;
     const all = loaded.flatMap((l) => {
       if (!l.spec) return l.diagnostics;
       const shapes = shapeDiagnostics(l.spec, l.sources);
