@@ -8,6 +8,8 @@ import { ChunkError } from './chunk.js';
 import { compile } from './compile.js';
 
 export function fitDiagnostics(spec: ResolvedSpec, sources: SpecSources, target: Target, adapter: string): Diagnostic[] {
+  // A data-parallel step is compiled per process and never chunked: this whole-batch step is not what it runs.
+  if ((spec.train.devices ?? 1) > 1) return [];
   try {
     compile({ ...spec, optimizer: optimizerFor(spec.optimizer, spec.train.batch_size) }, { target });
     return [];

@@ -69,6 +69,9 @@ test('check: a train.chunk over the recorded adapter is E0602 at train.chunk', (
   assert.is(r.code, 1, r.out + r.err);
   const at = readFileSync(spec, 'utf8').split('\n').findIndex((l) => l.includes('chunk: 128')) + 1;
   assert.ok(r.out.includes(`${spec}:${at}:`) && /error E0602: train\.chunk 128 does not fit the device.*The largest train\.chunk that fits is \d+/.test(r.out), r.out);
+  // A data-parallel step is compiled per process, unchunked: the whole-batch step is not judged.
+  const parallel = cliWith(recordedAdapter(32 * 2 ** 20), 'check', spec, '--set', 'train.devices=2');
+  assert.ok(!parallel.out.includes('E0602'), parallel.out);
 });
 
 test('check: an alias bomb is refused at the alias, not expanded', () => {
