@@ -63,7 +63,7 @@ export interface TrainBenchOptions {
   /** Images per view; the step sees two views, 2·batch rows. */
   batch: number;
   repeats: number;
-  /** f16: the f16 step is timed too, after the f32 one. */
+  /** f16: the f16 step is timed too, interleaved with the f32 one. */
   precision?: 'f32' | 'f16';
   /** Images per chunk of the compiled step; else the compiler chunks only a step that does not fit. */
   chunk?: number;

@@ -62,7 +62,7 @@ export function planBuffers(g: Graph, needs: NodeNeeds[]): BufferPlan {
   // whole interval, keeps the sum of buffers near the peak of live bytes; taking buffers as the
   // step runs instead leaves large buffers holding small tensors when the next large one comes (a
   // chunked step's planned peak was 2.4× its live peak).
-  interface Interval { first: number; last: number; bytes: number; tensors: number[]; scratch?: { node: number; slot: number } }
+  interface Interval { first: number; last: number; bytes: number; tensors: number[] }
   const intervals: Interval[] = [];
   const intervalOf = new Map<number, Interval>();
   const scratchOf: { node: number; slot: number; interval: Interval }[] = [];
