@@ -8,6 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startSimclrServer, type LspClient } from '../../src/lsp/client.js';
+import { QUIET_MS } from '../../src/lsp/fit.js';
 import { loggedFailures, packageRoot } from './fixtures.js';
 
 const SPEC = ['name: "chunked"', 'train {', '  batch_size: 256', '  chunk: 128', '}', ''].join('\n');
@@ -51,8 +52,9 @@ test('a chunk that fits clears it', async () => {
   assert.ok(largest > 0 && largest < 128);
   server.notify('textDocument/didChange', { textDocument: { uri, version: 2 }, contentChanges: [{ text: SPEC.replace('chunk: 128', `chunk: ${largest}`) }] });
   await published(2, (p) => p.diagnostics.length === 0);
-  // The fit check of version 2 finds nothing, so nothing more is published for it; a later version
-  // proves the worker has answered since.
+  // Version 2's fit check runs after a quiet second and finds nothing, so nothing more is published
+  // for it; a later version that does not fit shows the worker still answers.
+  await new Promise((r) => setTimeout(r, QUIET_MS + 3000));
   server.notify('textDocument/didChange', { textDocument: { uri, version: 3 }, contentChanges: [{ text: SPEC.replace('chunk: 128', 'chunk: 200') }] });
   await published(3, (p) => p.diagnostics.some((d) => d.code === 'E0602'));
   const v2 = server.notifications.filter((n) => n.method === 'textDocument/publishDiagnostics' && (n.params as Published).uri === uri && (n.params as Published).version === 2);
