@@ -83,7 +83,7 @@ export function fitStep<T extends { kernels: KernelGraph }>(
     }
     const over = overLimits(at(given).kernels, limits);
     if (!over) return { compiled: at(given), plan: planOf(given, 'train.chunk') };
-    const fits = largestFit(batch, limits, at);
+    const fits = searchFit(batch, limits, at).chunk;
     throw new ChunkError('E0602', 'train.chunk', `train.chunk ${given} does not fit the device: ${over.text}. ${fits ? `The largest train.chunk that fits is ${fits}` : 'No chunk size fits'}.`);
   }
   const over = overLimits(at(batch).kernels, limits);
@@ -103,11 +103,6 @@ export function fitStep<T extends { kernels: KernelGraph }>(
  * many the recomputation and the dispatches cost more than a smaller batch would anyway.
  */
 export const MAX_CHUNKS = 64;
-
-/** The largest chunk that fits, or undefined (with the smallest chunk tried). */
-function largestFit<T extends { kernels: KernelGraph }>(batch: number, limits: DeviceLimits, at: (chunk: number) => T): number | undefined {
-  return searchFit(batch, limits, at).chunk;
-}
 
 /**
  * The smallest number of chunks (at most MAX_CHUNKS) whose step fits, as equal chunks (the largest

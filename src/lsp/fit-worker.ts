@@ -3,8 +3,8 @@
 // documents it may read), its E0601/E0602 diagnostics out.
 import { parentPort } from 'node:worker_threads';
 import { fitDiagnostics } from '../compiler/fit-check.js';
-import { knownTarget } from '../gpu/known-target.js';
 import { shapeDiagnostics } from '../ir/shape-check.js';
+import type { Target } from '../kernels/op.js';
 import { hasErrors, loadSpecText, type Diagnostic } from '../spec/index.js';
 
 export interface FitRequest {
@@ -13,6 +13,8 @@ export interface FitRequest {
   fileName: string;
   /** Open documents by file path, read as typed. */
   open: Record<string, string>;
+  /** The recorded adapter the step is judged against. */
+  known: { target: Target; description: string };
 }
 
 export interface FitReply {
@@ -20,9 +22,7 @@ export interface FitReply {
   diagnostics: Diagnostic[];
 }
 
-function check({ text, fileName, open }: FitRequest): Diagnostic[] {
-  const known = knownTarget();
-  if (!known) return [];
+function check({ text, fileName, open, known }: FitRequest): Diagnostic[] {
   const loaded = loadSpecText(text, fileName, { readText: (path) => open[path] });
   if (!loaded.spec || hasErrors(loaded.diagnostics) || hasErrors(shapeDiagnostics(loaded.spec, loaded.sources))) return [];
   return fitDiagnostics(loaded.spec, loaded.sources, known.target, known.description);

@@ -21,13 +21,15 @@ export class FitChecks {
   private nextId = 1;
 
   /** Queues a check of `uri`'s text once it is quiet; `done` gets its diagnostics unless a newer text replaced it first. */
-  request(uri: string, request: Omit<FitRequest, 'id'>, done: Done): void {
+  request(uri: string, request: Omit<FitRequest, 'id' | 'known'>, done: Done): void {
     clearTimeout(this.quiet.get(uri));
     this.waiting.delete(uri);
     const timer = setTimeout(() => {
       this.quiet.delete(uri);
-      if (!knownTarget()) return;
-      this.waiting.set(uri, { request, done });
+      // Read when the check is due, so a run that records an adapter meanwhile counts.
+      const known = knownTarget();
+      if (!known) return;
+      this.waiting.set(uri, { request: { ...request, known }, done });
       this.next();
     }, QUIET_MS);
     timer.unref();
