@@ -21,6 +21,18 @@ const N = 7;
 const spec = (train: Partial<TrainingSpec['train']> = {}): TrainingSpec => ({ ...chunkSpec(false), train: { batch_size: N, ...train } });
 const peak = (s: TrainingSpec) => compile(s, { target: SOFTWARE_TARGET }).kernels.memory.plannedBytes;
 
+/** The ChunkError compiling throws; a step that compiles, or another error, fails the test. */
+function refusal(build: () => unknown): ChunkError {
+  let thrown: unknown;
+  try {
+    build();
+  } catch (err) {
+    thrown = err;
+  }
+  assert.instance(thrown, ChunkError, 'a ChunkError was expected');
+  return thrown as ChunkError;
+}
+
 test('a step over train.memory_budget is chunked into the fewest equal chunks that fit, and plans less memory', () => {
   const whole = peak(spec());
   const budgetMiB = (whole * 0.9) / 2 ** 20;
@@ -36,39 +48,26 @@ test('a step over train.memory_budget is chunked into the fewest equal chunks th
 test('train.chunk chunks by hand; one that does not fit is E0602 naming the largest that does', () => {
   assert.is(compile(spec({ chunk: 3 }), { target: SOFTWARE_TARGET }).chunking?.chunks, 3);
   const fits = compile(spec({ memory_budget: (peak(spec()) * 0.9) / 2 ** 20 }), { target: SOFTWARE_TARGET }).chunking!.chunk;
-  try {
-    compile(spec({ chunk: N, memory_budget: (peak(spec()) * 0.9) / 2 ** 20 }), { target: SOFTWARE_TARGET });
-    assert.unreachable();
-  } catch (err) {
-    assert.instance(err, ChunkError);
-    assert.is((err as ChunkError).code, 'E0602');
-    assert.match((err as Error).message, `The largest train.chunk that fits is ${fits}`);
-  }
+  const err = refusal(() => compile(spec({ chunk: N, memory_budget: (peak(spec()) * 0.9) / 2 ** 20 }), { target: SOFTWARE_TARGET }));
+  assert.is(err.code, 'E0602');
+  assert.match(err.message, `The largest train.chunk that fits is ${fits}`);
 });
 
 test('a step that cannot fit one image per chunk is E0601 naming the field to change', () => {
-  try {
-    compile(spec({ memory_budget: 1e-3 }), { target: SOFTWARE_TARGET });
-    assert.unreachable();
-  } catch (err) {
-    assert.is((err as ChunkError).code, 'E0601');
-    assert.is((err as ChunkError).field, 'train.memory_budget');
-  }
+  const budget = refusal(() => compile(spec({ memory_budget: 1e-3 }), { target: SOFTWARE_TARGET }));
+  assert.is(budget.code, 'E0601');
+  assert.is(budget.field, 'train.memory_budget');
   // The views of 12 images alone over one binding (3456 bytes of 3000; one image's activations and the
   // kernels' scratch fit): only a smaller batch helps, and the message says how small.
   const tiny = { ...SOFTWARE_TARGET, maxStorageBufferBindingSize: 3000 };
   const at = (batch_size: number) => () => compile({ ...spec(), train: { batch_size } }, { target: tiny });
-  try {
-    at(12)();
-    assert.unreachable();
-  } catch (err) {
-    assert.is((err as ChunkError).code, 'E0601');
-    assert.is((err as ChunkError).field, 'train.batch_size');
-    assert.match((err as Error).message, 'The largest train.batch_size that fits is 10');
-  }
+  const batch = refusal(at(12));
+  assert.is(batch.code, 'E0601');
+  assert.is(batch.field, 'train.batch_size');
+  assert.match(batch.message, 'The largest train.batch_size that fits is 10');
   // The value the message names fits, and one more does not.
   assert.ok(at(10)().chunking, 'batch 10 compiles, chunked');
-  assert.throws(at(11), (err: unknown) => err instanceof ChunkError && err.code === 'E0601');
+  assert.is(refusal(at(11)).code, 'E0601');
 });
 
 test(`past ${MAX_CHUNKS} chunks a step, a chunk's activations over a binding are E0601 at train.batch_size, and the batch it names fits`, () => {
@@ -79,50 +78,35 @@ test(`past ${MAX_CHUNKS} chunks a step, a chunk's activations over a binding are
     return { ...s, encoder: { ...s.encoder, layers: [{ ...s.encoder.layers[0], out: 64 }, ...s.encoder.layers.slice(1)] } as never, train: { batch_size } };
   };
   const target = { ...SOFTWARE_TARGET, maxStorageBufferBindingSize: 60000 };
-  let named = 0;
-  try {
-    compile(wide(200), { target });
-    assert.unreachable();
-  } catch (err) {
-    assert.is((err as ChunkError).code, 'E0601');
-    assert.is((err as ChunkError).field, 'train.batch_size');
-    assert.match((err as Error).message, `chunks a step`);
-    named = Number(/fits is (\d+)/.exec((err as Error).message)?.[1]);
-  }
+  const err = refusal(() => compile(wide(200), { target }));
+  assert.is(err.code, 'E0601');
+  assert.is(err.field, 'train.batch_size');
+  assert.match(err.message, `chunks a step`);
+  const named = Number(/fits is (\d+)/.exec(err.message)?.[1]);
   assert.is(compile(wide(named), { target }).chunking?.chunks, MAX_CHUNKS);
-  assert.throws(() => compile(wide(named + 1), { target }), (err: unknown) => err instanceof ChunkError && err.code === 'E0601');
+  assert.is(refusal(() => compile(wide(named + 1), { target })).code, 'E0601');
 });
 
 test('a train.chunk that splits the batch into more than the most chunks a step may have is E0602 naming the smallest', () => {
-  assert.throws(
-    () => compile({ ...spec(), train: { batch_size: 200, chunk: 3 } }, { target: SOFTWARE_TARGET }),
-    (err: unknown) => err instanceof ChunkError && err.code === 'E0602' && /the smallest train.chunk for this batch is 4/.test(err.message),
-  );
+  const err = refusal(() => compile({ ...spec(), train: { batch_size: 200, chunk: 3 } }, { target: SOFTWARE_TARGET }));
+  assert.is(err.code, 'E0602');
+  assert.match(err.message, 'the smallest train.chunk for this batch is 4');
 });
 
 test('the memory budget E0601 names is one that fits one image per chunk', () => {
-  try {
-    compile(spec({ memory_budget: 1e-3 }), { target: SOFTWARE_TARGET });
-    assert.unreachable();
-  } catch (err) {
-    const mib = Number(/at least (\d+) \(MiB\)/.exec((err as Error).message)?.[1]);
-    assert.ok(mib > 0, (err as Error).message);
-    assert.ok(compile(spec({ memory_budget: mib }), { target: SOFTWARE_TARGET }).kernels.memory.plannedBytes <= mib * 2 ** 20);
-  }
+  const err = refusal(() => compile(spec({ memory_budget: 1e-3 }), { target: SOFTWARE_TARGET }));
+  const mib = Number(/at least (\d+) \(MiB\)/.exec(err.message)?.[1]);
+  assert.ok(mib > 0, err.message);
+  assert.ok(compile(spec({ memory_budget: mib }), { target: SOFTWARE_TARGET }).kernels.memory.plannedBytes <= mib * 2 ** 20);
 });
 
 test('one image over a binding is E0601 at augment.size, and the size it names fits', () => {
   const big = (size: number): TrainingSpec => ({ ...spec(), augment: { size } as never, data: { image_size: size, channels: 1 } as never, train: { batch_size: 4 } });
   const target = { ...SOFTWARE_TARGET, maxStorageBufferBindingSize: 2 ** 20 };
-  let named = 0;
-  try {
-    compile(big(256), { target });
-    assert.unreachable();
-  } catch (err) {
-    assert.is((err as ChunkError).code, 'E0601');
-    assert.is((err as ChunkError).field, 'augment.size');
-    named = Number(/at most (?:about )?(\d+)/.exec((err as Error).message)?.[1]);
-  }
+  const err = refusal(() => compile(big(256), { target }));
+  assert.is(err.code, 'E0601');
+  assert.is(err.field, 'augment.size');
+  const named = Number(/at most (?:about )?(\d+)/.exec(err.message)?.[1]);
   assert.ok(named > 8 && named < 256, `named augment.size ${named}`);
   assert.ok(compile(big(named), { target }).kernels.buffers.every((b) => b.bytes <= 2 ** 20), `augment.size ${named} fits`);
 });
