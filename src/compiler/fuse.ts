@@ -1,13 +1,59 @@
 // Fusion: graph → graph rewrites that leave the function unchanged and cut kernels and live buffers.
-// Which ops take part is read from each op's pointwise declaration: the compiler names none.
+// Which ops take part is read from each op's pointwise declaration; one rewrite, the backward of
+// BN→ReLU, names its ops.
 import { getOp, numel, pointwiseOf, type KernelPlan, type Target } from '../kernels/op.js';
 import type { Expr } from '../kernels/fused_elementwise.js';
 import { Graph, ownArity, type Node } from '../ir/graph.js';
 import { canEpilogue, withEpilogue } from './epilogue.js';
-import { withPrologues } from './prologue.js';
+import { gatherOf, withPrologues } from './prologue.js';
 
 export function fuse(g: Graph, target: Target): Graph {
-  return fuseElementwise(fusePrologues(fuseEpilogues(g, target), target));
+  return fuseElementwise(fusePrologues(fuseEpilogues(fuseBatchnormRelu(g), target), target));
+}
+
+/** The forward batchnorm node whose relu'd output masks `n`'s ∂y, its β, and the mask node. */
+function match(g: Graph, n: Node, consumers: number[][], named: Set<number>): { beta: number; grad: number; mask: Node } | undefined {
+  if (n.op !== 'batchnorm_backward' || n.attrs.relu || n.prologue?.length || n.inputs.length !== 5) return undefined;
+  const [x, gamma, mean, stat, gy] = n.inputs;
+  const mask = producer(g, gy);
+  if (mask?.op !== 'relu_backward' || consumers[gy].length !== 1 || named.has(gy) || mask.chunk !== n.chunk) return undefined;
+  const relu = producer(g, mask.inputs[0]);
+  const forward = relu?.op === 'relu' ? producer(g, relu.inputs[0]) : undefined;
+  if (!forward || forward.outputs[0] !== relu!.inputs[0] || forward.inputs[0] !== x || forward.inputs[1] !== gamma) return undefined;
+  // Training normalises by the batch statistics the forward saved, eval by the running ones it read.
+  const stats = n.attrs.eval ? forward.op === 'batchnorm_eval' && forward.inputs.slice(3, 5) : forward.op === 'batchnorm' && forward.outputs.slice(3, 5);
+  if (!stats || stats[0] !== mean || stats[1] !== stat) return undefined;
+  return { beta: forward.inputs[2], grad: mask.inputs[1], mask };
+}
+
+function producer(g: Graph, id: number): Node | undefined {
+  const p = g.tensor(id).producer;
+  return p === undefined ? undefined : g.nodes[p];
+}
+
+/**
+ * The backward of BN→ReLU without the relu's output. relu_backward masks ∂y by the relu's output,
+ * which batchnorm_backward then reads in both its passes (the mask folded into its loads). The
+ * output is positive exactly where BN's own output is, which batchnorm_backward recomputes from the
+ * x, γ, β and statistics it has (attr `relu`): two full-size reads fewer, and the relu's output is
+ * left to its forward readers.
+ */
+export function fuseBatchnormRelu(g: Graph): Graph {
+  const consumers = g.consumers();
+  const named = new Set(g.outputs.values());
+  const rewritten = new Map<number, Node>();
+  const dropped = new Set<number>();
+  for (const n of g.nodes) {
+    const m = match(g, n, consumers, named);
+    if (!m) continue;
+    const [x, gamma, mean, stat] = n.inputs;
+    rewritten.set(n.id, { ...n, inputs: [x, gamma, mean, stat, m.grad, m.beta], attrs: { ...n.attrs, relu: true } });
+    dropped.add(m.mask.id);
+  }
+  const out = copyLeaves(g);
+  for (const n of g.nodes) if (!dropped.has(n.id)) out.nodes.push({ ...(rewritten.get(n.id) ?? n), id: out.nodes.length });
+  setProducers(out);
+  return out;
 }
 
 /** Shapes of the op's own inputs (without the arguments its prologues add). */
@@ -20,15 +66,16 @@ const isPointwise = (n: Node) => pointwiseOf(n.op) !== undefined && n.outputs.le
 /** The node's kernel plan for the target with its fused prologue and epilogue (undefined: the WGSL refuses them). */
 export function nodePlan(g: Graph, n: Node, target: Target) {
   let plan: KernelPlan | undefined = getOp(n.op).kernel(opShapes(g, n), n.attrs, target);
-  if (n.prologue?.length) plan = withPrologues(plan, n.prologue);
+  if (n.prologue?.length) plan = withPrologues(plan, n.prologue, (p) => p.args.map((a) => g.tensor(n.inputs[a]).shape), target);
   if (plan && n.epilogue?.length) plan = withEpilogue(plan, n.epilogue);
   return plan;
 }
 
 /**
- * Folds a pointwise op that allows it (relu_backward) into every kernel reading its result when all
- * of them can rewrite their loads: BN's backward and the two matmuls of a linear's backward read the
- * gradient and the relu's output instead of the masked gradient.
+ * Folds a pointwise op that allows it (relu_backward), or an op with a gather for its shapes
+ * (maxpool2d_backward), into every kernel reading its result when all of them can rewrite their
+ * loads: the two matmuls of a linear's backward read the gradient and the relu's output instead of
+ * the masked gradient, BN's backward the pooled gradient and argmax instead of the unpooled one.
  */
 export function fusePrologues(g: Graph, target: Target): Graph {
   const consumers = g.consumers();
@@ -37,7 +84,8 @@ export function fusePrologues(g: Graph, target: Target): Graph {
   const folded = new Set<number>();
   for (const r of g.nodes) {
     const d = r.outputs[0];
-    if (!pointwiseOf(r.op)?.prologue || named.has(d) || consumers[d].length === 0) continue;
+    const gather = gatherOf(r, r.inputs.map((i) => g.tensor(i).shape), target) !== undefined;
+    if (!(pointwiseOf(r.op)?.prologue || gather) || named.has(d) || consumers[d].length === 0) continue;
     const candidates = new Map<number, Node>();
     const ok = consumers[d].every((id) => {
       const reader = rewritten.get(id) ?? g.nodes[id];
@@ -47,7 +95,8 @@ export function fusePrologues(g: Graph, target: Target): Graph {
       const inputs = [...reader.inputs, ...r.inputs.slice(1)];
       inputs[slot] = r.inputs[0];
       const args = r.inputs.map((_, j) => (j === 0 ? slot : reader.inputs.length + j - 1));
-      const candidate: Node = { ...reader, inputs, prologue: [...(reader.prologue ?? []), { input: slot, op: r.op, args }] };
+      const prologue = { input: slot, op: r.op, args, ...(gather ? { attrs: r.attrs } : {}) };
+      const candidate: Node = { ...reader, inputs, prologue: [...(reader.prologue ?? []), prologue] };
       candidates.set(id, candidate);
       return nodePlan(g, candidate, target) !== undefined;
     });

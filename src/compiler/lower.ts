@@ -5,8 +5,10 @@ import type { Kernel, KernelGraph } from './kernel-graph.js';
 import { nodePlan, opShapes } from './fuse.js';
 import { halfStorage } from '../kernels/half-io.js';
 import { planBuffers } from './plan.js';
+import { halfBindings, scratchBytes } from './precision.js';
 
 export function lower(g: Graph, target: Target): KernelGraph {
+  const isHalf = (t: number) => g.tensor(t).dtype === 'f16';
   const plans: KernelPlan[] = g.nodes.map((n) => {
     const shapes = opShapes(g, n);
     let plan: KernelPlan | undefined;
@@ -22,7 +24,7 @@ export function lower(g: Graph, target: Target): KernelGraph {
     g,
     g.nodes.map((n, k) => ({
       inplace: getOp(n.op).inplace,
-      scratchBytes: plans[k].scratchBytes ?? [],
+      scratchBytes: scratchBytes(n, plans[k], isHalf),
       written: n.outputs.map((_, slot) => slot).filter((slot) => plans[k].programs.some((p) => p.bindings.includes(`out:${slot}`))),
       readsStep: plans[k].programs.some((p) => p.bindings.includes('step')),
     })),
@@ -34,7 +36,7 @@ export function lower(g: Graph, target: Target): KernelGraph {
     const def = getOp(n.op);
     const shapes = opShapes(g, n);
     const dispatches = plans[k].programs.map((program) => {
-      const p = { ...program, code: halfProgram(g, n, program) };
+      const p = { ...program, code: halfProgram(n, plans[k], program, isHalf) };
       let shader = shaderIndex.get(p.code);
       if (shader === undefined) {
         shader = shaders.push(p.code) - 1;
@@ -73,16 +75,10 @@ export function lower(g: Graph, target: Target): KernelGraph {
   };
 }
 
-/** The program reading and writing the node's f16 tensors as halves (src/kernels/half-io.ts). */
-export function halfProgram(g: Graph, n: Node, p: Program): string {
-  const first = p.params ? 1 : 0;
-  const half = p.bindings.flatMap((binding, k) => {
-    const [kind, index] = binding.split(':');
-    const tensor = kind === 'in' ? n.inputs[Number(index)] : kind === 'out' ? n.outputs[Number(index)] : undefined;
-    return tensor !== undefined && g.tensor(tensor).dtype === 'f16' ? [first + k] : [];
-  });
+/** The program reading and writing the node's f16 tensors (and scratch copies of them) as halves (src/kernels/half-io.ts). */
+function halfProgram(n: Node, plan: KernelPlan, p: Program, isHalf: (tensor: number) => boolean): string {
   try {
-    return halfStorage(p.code, half);
+    return halfStorage(p.code, halfBindings(n, plan, p, isHalf));
   } catch (err) {
     throw new Error(`${n.path}: ${p.label} cannot store f16 tensors: ${(err as Error).message}`);
   }

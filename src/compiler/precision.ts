@@ -4,7 +4,7 @@
 // matmul and convolution take f16 operands and accumulate in f32; an op whose program the rewrite
 // cannot read gets `cast` nodes around it instead. Weights, their gradients, optimizer state,
 // BatchNorm statistics, InfoNCE's log-sum-exp and the loss stay f32, as PyTorch autocast keeps them.
-import { getOp, type Target } from '../kernels/op.js';
+import { getOp, type KernelPlan, type Program, type Target } from '../kernels/op.js';
 import { Graph, type Node, type Tensor } from '../ir/graph.js';
 import { opShapes } from './fuse.js';
 import { halfStorage } from '../kernels/half-io.js';
@@ -41,19 +41,39 @@ function halved(g: Graph): Set<number> {
   return out;
 }
 
+/**
+ * Binding numbers of the program's storage arrays that hold halves when `isHalf` says which tensors
+ * are f16: the node's own, and scratch copying one of them (KernelPlan.scratchCopies).
+ */
+export function halfBindings(n: Node, plan: KernelPlan, p: Program, isHalf: (tensor: number) => boolean): number[] {
+  const tensorOf = (binding: string): number | undefined => {
+    const [kind, index] = binding.split(':');
+    if (kind === 'in') return n.inputs[Number(index)];
+    if (kind === 'out') return n.outputs[Number(index)];
+    const copied = kind === 'tmp' ? plan.scratchCopies?.[Number(index)] : undefined;
+    return copied === undefined ? undefined : tensorOf(copied);
+  };
+  const first = p.params ? 1 : 0;
+  return p.bindings.flatMap((b, k) => {
+    const t = tensorOf(b);
+    return t !== undefined && isHalf(t) ? [first + k] : [];
+  });
+}
+
+/** The plan's scratch sizes, a copy of an f16 tensor at half the f32 bytes (kept whole 4-byte words). */
+export function scratchBytes(n: Node, plan: KernelPlan, isHalf: (tensor: number) => boolean): number[] {
+  return (plan.scratchBytes ?? []).map((bytes, slot) => {
+    const copied = plan.scratchCopies?.[slot];
+    const [kind, index] = copied?.split(':') ?? [];
+    return kind === 'in' && isHalf(n.inputs[Number(index)]) ? Math.ceil(bytes / 8) * 4 : bytes;
+  });
+}
+
 /** Whether the node's programs can read and write the given f16 slots through the rewrite. */
 function takesHalves(g: Graph, n: Node, half: Set<number>, target: Target): boolean {
   const plan = getOp(n.op).kernel(opShapes(g, n), n.attrs, target);
   try {
-    for (const p of plan.programs) {
-      const first = p.params ? 1 : 0;
-      const slots = p.bindings.flatMap((b, k) => {
-        const [kind, index] = b.split(':');
-        const t = kind === 'in' ? n.inputs[Number(index)] : kind === 'out' ? n.outputs[Number(index)] : undefined;
-        return t !== undefined && half.has(t) ? [first + k] : [];
-      });
-      halfStorage(p.code, slots);
-    }
+    for (const p of plan.programs) halfStorage(p.code, halfBindings(n, plan, p, (t) => half.has(t)));
     return true;
   } catch {
     return false;

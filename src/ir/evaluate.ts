@@ -36,7 +36,7 @@ export function runNode(g: Graph, n: Node, args: Float64Array[], step?: StepScal
   const arity = ownArity(n);
   const ins = args.slice(0, arity);
   for (const p of n.prologue ?? []) {
-    ins[p.input] = getOp(p.op).reference(p.args.map((a) => args[a]), p.args.map((a) => g.tensor(n.inputs[a]).shape), {})[0];
+    ins[p.input] = getOp(p.op).reference(p.args.map((a) => args[a]), p.args.map((a) => g.tensor(n.inputs[a]).shape), p.attrs ?? {})[0];
   }
   const shapes = n.inputs.slice(0, arity).map((i) => g.tensor(i).shape);
   const results = getOp(n.op).reference(ins, shapes, n.attrs, step);

@@ -60,6 +60,8 @@ export interface Prologue {
   input: number;
   op: string;
   args: number[];
+  /** The op's attrs, for one with a gather (maxpool2d_backward's window). */
+  attrs?: Attrs;
 }
 
 /** How many of the node's inputs are its op's own (the rest feed its prologues). */

@@ -215,11 +215,13 @@ interface Padding {
   bytes: number[];
   /** Where the kernel reads the (padded) tensor. */
   binding: string;
+  /** The scratch that copies the input, for KernelPlan.scratchCopies. */
+  copies: Record<number, string>;
 }
 
 /** Planes of `h`×`w` copied into scratch `tmp:K` with `margins`; nothing when there are none. */
 function pad(planes: number, h: number, w: number, [top, bottom, left, right]: Margins, input: string, scratch: number, target: Target): Padding {
-  if (top + bottom + left + right === 0) return { programs: [], bytes: [], binding: input };
+  if (top + bottom + left + right === 0) return { programs: [], bytes: [], binding: input, copies: {} };
   const [hp, wp] = [h + top + bottom, w + left + right];
   const rows = planes * hp;
   const groups = ceilDiv(rows, 64);
@@ -228,6 +230,7 @@ function pad(planes: number, h: number, w: number, [top, bottom, left, right]: M
     programs: [{ label: 'conv2d_pad', code: PAD, groups: [x, ceilDiv(groups, x)], params: { values: [rows, h, w, top, left, hp, wp] }, bindings: [input, `tmp:${scratch}`] }],
     bytes: [rows * wp * 4],
     binding: `tmp:${scratch}`,
+    copies: { [scratch]: input },
   };
 }
 
@@ -513,6 +516,7 @@ defineOp<Conv2dAttrs>({
     const pad = paddedInput(g, 1, target);
     return {
       scratchBytes: [taps * row * 16, ...pad.bytes],
+      scratchCopies: pad.copies,
       programs: [
         transpose([1, g.o, taps, row * 4], target),
         ...pad.programs,
@@ -562,6 +566,7 @@ defineOp<Conv2dGradInputAttrs>({
     const pad = paddedGradient(g, 1, target);
     return {
       scratchBytes: [g.o * taps * row * 16, ...pad.bytes],
+      scratchCopies: pad.copies,
       programs: [
         transpose([g.o, g.c, taps, row * 4], target),
         ...pad.programs,
@@ -600,6 +605,7 @@ defineOp<Conv2dGradWeightAttrs>({
     const pad = paddedInput(g, 1, target);
     return {
       scratchBytes: [chunks * len * 4, ...pad.bytes],
+      scratchCopies: pad.copies,
       programs: [
         ...pad.programs,
         {

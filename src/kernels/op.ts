@@ -84,6 +84,12 @@ export interface KernelPlan {
   programs: Program[];
   /** Bytes of each scratch buffer the programs share (live only during this op). */
   scratchBytes?: number[];
+  /**
+   * Scratch buffers that hold a copy of an input binding's elements (a convolution's zero-padded
+   * input), f32 as planned: they take that input's element type, so an f16 activation's copy is f16
+   * at half the bytes.
+   */
+  scratchCopies?: Record<number, string>;
 }
 
 /** A value in whatever graph is being differentiated; gradient rules only read `shape`. */
@@ -137,6 +143,24 @@ export interface OpDef<A extends Attrs = Attrs> {
   inplace?: Record<number, number>;
   /** Declared by elementwise ops the compiler may fuse into other kernels. */
   pointwise?: Pointwise;
+  /** Where output 0 is cheap to recompute at a reader's every load; undefined for shapes or attrs that are not. */
+  gather?(inputs: Shape[], attrs: A, target: Target): Gather | undefined;
+}
+
+/**
+ * An op whose output element the compiler may recompute inside the kernels reading it, as it does a
+ * pointwise prologue's, though its inputs have other shapes: a maxpool's backward without
+ * overlapping windows is one argmax compare per element, where writing it out costs a full-size
+ * store and a load for each reader's pass.
+ */
+export interface Gather {
+  /** `fn name(i: u32) -> f32`: element i of output 0, from the op's inputs as the arrays `args`. */
+  wgsl(name: string, args: string[]): string;
+  /**
+   * `fn name(i: u32) -> vec4f`: elements i … i + 3 for i a multiple of 4, where the four share work
+   * (one window's argmax for two of them): it replaces a reader's aligned 4-vector loader.
+   */
+  vec4?(name: string, args: string[]): string;
 }
 
 const registry = new Map<string, OpDef>();

@@ -221,6 +221,35 @@ const BACKWARD_CELLS = /* wgsl */ `@compute @workgroup_size(${WG}) fn main(${FLA
   }
 }`;
 
+const range = (k: number) => [...Array(k).keys()];
+
+/**
+ * maxpool2d_backward's elements i … i + 3 (i a multiple of 4) for S = K dividing 4, no padding and
+ * rows of whole windows: each run of S elements from a multiple of S is one window's row, so the
+ * four take 4/S argmax and ∂y loads instead of four each.
+ */
+function vec4Gather(g: PoolGeometry, name: string, [arg, gy]: string[]): string {
+  // Run r starts r·S elements on: the next row (or plane) when it passes the row's end, found
+  // without another division.
+  const runs = range(4 / g.s).map((r) => {
+    const at =
+      r === 0
+        ? `var w = i % ${g.W}u;\n  var h = (i / ${g.W}u) % ${g.H}u;\n  var plane = i / ${g.H * g.W}u;`
+        : `w += ${g.s}u;\n  if (w >= ${g.W}u) { w -= ${g.W}u; h++; if (h == ${g.H}u) { h = 0u; plane++; } }`;
+    return `${at}
+  let oh${r} = min(h / ${g.s}u, ${g.OH - 1}u);
+  let dh${r} = h - oh${r} * ${g.s}u;
+  let o${r} = (plane * ${g.OH}u + oh${r}) * ${g.OW}u + w / ${g.s}u;
+  let a${r} = select(${g.k * g.k}u, u32(${arg}[o${r}]) - dh${r} * ${g.k}u, dh${r} < ${g.k}u);
+  let g${r} = ${gy}[o${r}];`;
+  });
+  const element = (j: number) => `select(0.0, g${Math.floor(j / g.s)}, a${Math.floor(j / g.s)} == ${j % g.s}u)`;
+  return `fn ${name}(i: u32) -> vec4f {
+  ${runs.join('\n  ')}
+  return vec4f(${range(4).map(element).join(', ')});
+}`;
+}
+
 /** ∂x of maxpool2d from the forward's argmax and ∂y: each input element collects ∂y of the windows whose maximum it is. */
 defineOp<MaxPoolBackwardAttrs>({
   name: 'maxpool2d_backward',
@@ -256,6 +285,32 @@ ${cells ? BACKWARD_CELLS : BACKWARD_GATHER}`,
           bindings: ['in:0', 'in:1', 'out:0'],
         },
       ],
+    };
+  },
+  // Without overlapping windows an element's gradient comes from the one window whose cell holds it
+  // (BACKWARD_CELLS), so a reader can recompute it at each load: BN's backward then reads the pooled
+  // ∂y and argmax, a quarter of the size each for 2×2/2, and the unpooled ∂y is never written. An
+  // element of a stretched last cell, or past the window with a stride beyond it, is in no window.
+  // On lavapipe the loads are gathers either way and the index arithmetic is what costs: folded
+  // into BN's backward, 2×2/2 on 512×32×28×28 took 86 ms against 112 ms for the pool's pass and
+  // BN's, but 73 against 63 ms on 512×64×14×14, whose 4-vectors span rows. So a CPU adapter folds
+  // only rows of whole 4-vectors, in the 4-vector form; a GPU, bound by memory, folds every one.
+  gather: (shapes, attrs, target) => {
+    const g = backwardGeometry(shapes, attrs);
+    const vec4 = g.s === g.k && g.pad === 0 && g.W % g.s === 0 && 4 % g.s === 0 && g.W >= 4;
+    if (g.s < g.k || (target.isSoftware && !(vec4 && g.W % 4 === 0))) return undefined;
+    return {
+      wgsl: (name, [arg, gy]) => `fn ${name}(i: u32) -> f32 {
+  let h = i32((i / ${g.W}u) % ${g.H}u) + ${g.pad}i;
+  let w = i32(i % ${g.W}u) + ${g.pad}i;
+  let oh = min(h / ${g.s}i, ${g.OH - 1}i);
+  let ow = min(w / ${g.s}i, ${g.OW - 1}i);
+  let o = ((i / ${g.H * g.W}u) * ${g.OH}u + u32(oh)) * ${g.OW}u + u32(ow);
+  let dh = h - oh * ${g.s}i;
+  let dw = w - ow * ${g.s}i;
+  return select(0.0, ${gy}[o], dh < ${g.k}i && dw < ${g.k}i && i32(${arg}[o]) == dh * ${g.k}i + dw);
+}`,
+      ...(vec4 ? { vec4: (name: string, args: string[]) => vec4Gather(g, name, args) } : {}),
     };
   },
   flops: (shapes, attrs) => {

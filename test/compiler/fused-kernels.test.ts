@@ -6,7 +6,10 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { opGraph } from '../../src/compiler/compile.js';
 import { withEpilogue } from '../../src/compiler/epilogue.js';
+import { fuse } from '../../src/compiler/fuse.js';
+import { evaluate, namedOutputs } from '../../src/ir/evaluate.js';
 import { Graph } from '../../src/ir/graph.js';
+import { SOFTWARE_TARGET, type Target } from '../../src/kernels/op.js';
 import { getOp, type Attrs, type KernelPlan, type Shape } from '../../src/kernels/index.js';
 import { randomInputs, runFused } from '../helpers/check-op.js';
 import { assertClose } from '../helpers/numeric.js';
@@ -57,6 +60,72 @@ test('relu_backward folded into matmul loads (both operand layouts) equals the r
 });
 test('relu_backward folded into batchnorm_backward loads equals the reference', () =>
   checkMasked('batchnorm_backward', [[4, 3, 2, 2], [3], [3], [3], [4, 3, 2, 2]], { eps }, 4));
+
+/**
+ * BN → ReLU (→ maxpool) forward and the backward autodiff makes of it, from a gradient at the relu
+ * (or the pool): [maxpool2d_backward →] relu_backward → batchnorm_backward. Fused, the relu's mask is
+ * recomputed by batchnorm_backward from x and the pool's gradient is gathered at its loads; the GPU
+ * must still equal the unfused graph evaluated in float64.
+ */
+async function checkBnReluBackward(x: number[], pool?: { kernel: number; stride: number; padding: number }, folded = false, target: Partial<Target> = {}): Promise<void> {
+  const fused = ['batchnorm+relu', ...(pool ? ['maxpool2d', ...(folded ? [] : ['maxpool2d_backward'])] : []), `${folded ? 'maxpool2d_backward+' : ''}batchnorm_backward`];
+  const g = new Graph();
+  const c = [x[1]];
+  const leaf = (name: string, shape: number[]) => g.leaf('input', shape, 'bn', { name });
+  const [xs, gamma, beta, rm, rv] = [leaf('x', x), leaf('gamma', c), leaf('beta', c), leaf('rm', c), leaf('rv', c)];
+  const [bn, , , mean, invstd] = g.add('batchnorm', [xs, gamma, beta, rm, rv], { eps, momentum }, 'bn');
+  const [y] = g.add('relu', [bn], {}, 'relu');
+  let gy;
+  if (pool) {
+    const [, arg] = g.add('maxpool2d', [y], pool, 'pool');
+    const gp = leaf('g', arg.shape);
+    [gy] = g.add('maxpool2d_backward', [arg, gp], { ...pool, input_size: x.slice(2) }, 'pool', 'backward');
+  } else {
+    gy = leaf('g', x);
+  }
+  const [masked] = g.add('relu_backward', [y, gy], {}, 'relu', 'backward');
+  const [dx, dgamma, dbeta] = g.add('batchnorm_backward', [xs, gamma, mean, invstd, masked], { eps }, 'bn', 'backward');
+  Object.entries({ dx, dgamma, dbeta }).forEach(([name, t]) => g.outputs.set(name, t.id));
+  const shapeOf = (name: string) => g.tensors.find((t) => t.name === name)!.shape;
+  const names = ['x', 'beta', 'rm', 'g'];
+  const feeds: Record<string, Float64Array> = Object.fromEntries(names.map((name, k) => [name, randomInputs([shapeOf(name)], 13 + k)[0]]));
+  // |γ| well away from 0, so no channel's ∂x is too small to show a misrouted gradient.
+  feeds.gamma = Float64Array.from({ length: c[0] }, (_, i) => (i % 2 ? -1 : 1) * (0.6 + (0.8 * i) / c[0]));
+  feeds.rv = Float64Array.from({ length: c[0] }, (_, i) => 0.5 + i / c[0]);
+  const want = namedOutputs(g, evaluate(g, feeds));
+  // The fused graph's own float64 evaluation checks the ops' references of the fused forms.
+  const wantFused = namedOutputs(g, evaluate(fuse(g, { ...SOFTWARE_TARGET, ...target }), feeds));
+  const { labels, outputs } = await runFused(g, feeds, target);
+  assert.equal(labels, fused, `kernels of ${JSON.stringify({ x, pool, target })}`);
+  for (const name of ['dx', 'dgamma', 'dbeta']) {
+    assertClose(wantFused[name], want[name], 1e-12, `${name}: the fused graph in float64`);
+    assertClose(outputs[name], want[name], 1e-5, `${name} of ${JSON.stringify({ x, pool })}`);
+  }
+}
+
+test('BN→ReLU backward: batchnorm_backward recomputes the relu mask (flat, 4-vector and element planes, [N, C])', async () => {
+  await checkBnReluBackward([4, 3, 5, 5]);
+  await checkBnReluBackward([2, 3, 8, 8]);
+  await checkBnReluBackward([2, 3, 9, 9]);
+  await checkBnReluBackward([9, 5]);
+});
+
+test('BN→ReLU→maxpool backward: the pool gradient gathered at batchnorm_backward loads', async () => {
+  // A CPU adapter folds only rows of whole 4-vectors (2×2/2 on 8×8); a GPU also 4-vectors spanning
+  // two rows (10×10), the element form in flat planes (7×7: the last row and column in no window;
+  // padding 1 shifting every cell) and in a 4-vector loader without a 4-vector form (2×2/3: a gap
+  // between windows). 3×3/2 overlaps and keeps its own kernel everywhere.
+  const gpu = { isSoftware: false };
+  const k2 = { kernel: 2, stride: 2, padding: 0 };
+  await checkBnReluBackward([2, 3, 8, 8], k2, true);
+  await checkBnReluBackward([2, 2, 10, 10], k2, false);
+  await checkBnReluBackward([2, 2, 8, 8], k2, true, gpu);
+  await checkBnReluBackward([2, 2, 10, 10], k2, true, gpu);
+  await checkBnReluBackward([2, 3, 7, 7], k2, true, gpu);
+  await checkBnReluBackward([2, 2, 8, 9], { kernel: 2, stride: 3, padding: 0 }, true, gpu);
+  await checkBnReluBackward([2, 2, 6, 7], { kernel: 2, stride: 2, padding: 1 }, true, gpu);
+  await checkBnReluBackward([2, 2, 7, 7], { kernel: 3, stride: 2, padding: 1 }, false, gpu);
+});
 
 test('a kernel that reads or accumulates into its output is not rewritten', () => {
   const program = (body: string): KernelPlan => ({

@@ -49,14 +49,18 @@ export async function runOnGpu(name: string, inputs: Float64Array[], shapes: Sha
  * The graph fused for the adapter and run on the GPU, inputs fed by name; named outputs start as
  * NaN. Returns each kernel's label (what fused into what) and every named output.
  */
-export async function runFused(g: Graph, feeds: Record<string, Float64Array>): Promise<{ labels: string[]; outputs: Record<string, Float32Array> }> {
+/** The graph fused and lowered for the adapter (with `target` overriding its traits), run once. */
+export async function runFused(g: Graph, feeds: Record<string, Float64Array>, target: Partial<Target> = {}): Promise<{ labels: string[]; outputs: Record<string, Float32Array> }> {
   const rt = await runtime();
-  const kernels = lower(fuse(g, rt.target), rt.target);
+  const t = { ...rt.target, ...target };
+  const kernels = lower(fuse(g, t), t);
   const initial: Record<string, ArrayLike<number>> = {};
   for (const [name, x] of Object.entries(feeds)) initial[name] = Float32Array.from(x);
-  // An in-place output lives in its input's named buffer, which the feeds fill.
+  // An in-place output lives in its input's named buffer, which the feeds fill; another may share
+  // a larger temporary buffer, filled whole.
   for (const [name, out] of Object.entries(kernels.outputs)) {
-    if (kernels.buffers[out.buffer].name === undefined) initial[name] = new Float32Array(numel(out.shape)).fill(NaN);
+    const buffer = kernels.buffers[out.buffer];
+    if (buffer.name === undefined) initial[name] = new Float32Array(Math.max(numel(out.shape), buffer.bytes / 4)).fill(NaN);
   }
   const exec = await StepExecutor.create(rt, kernels, { initial });
   exec.record();

@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { getOp } from '../../src/kernels/index.js';
-import { checkGrad, checkOp, runOnGpu } from '../helpers/check-op.js';
+import { checkGrad, checkOp, randomInputs, runOnGpu } from '../helpers/check-op.js';
 import { assertClose, randoms } from '../helpers/numeric.js';
 import { layer } from '../helpers/spec.js';
 
@@ -14,7 +14,10 @@ const positive = (count: number, seed: number) => randoms(count, seed, 0.2, 2);
 const bnInputs = (c: number) => [undefined, undefined, undefined, undefined, positive(c, 11)];
 const shapes = (x: number[]) => [x, [x[1]], [x[1]], [x[1]], [x[1]]];
 
-test('batchnorm 2-D, flat: y, running stats, saved statistics', () => checkOp('batchnorm', shapes([3, 5, 7, 7]), bn, { tol: 1e-5, inputs: bnInputs(5) }).then(() => undefined));
+test('batchnorm 2-D, flat and per plane: y, running stats, saved statistics', async () => {
+  await checkOp('batchnorm', shapes([3, 5, 5, 5]), bn, { tol: 1e-5, inputs: bnInputs(5) });
+  await checkOp('batchnorm', shapes([3, 5, 7, 7]), bn, { tol: 1e-5, inputs: bnInputs(5) });
+});
 test('batchnorm 1-D: [N, C]', () => checkOp('batchnorm', shapes([7, 6]), bn, { tol: 1e-5, inputs: bnInputs(6) }).then(() => undefined));
 test('batchnorm: two values per channel, momentum 0.3, eps 1e-3', () =>
   checkOp('batchnorm', shapes([2, 3]), { momentum: 0.3, eps: 1e-3 }, { tol: 1e-5, inputs: bnInputs(3) }).then(() => undefined));
@@ -56,14 +59,16 @@ test('batchnorm updates running stats in place as PyTorch does (unbiased varianc
   assertClose(got[2], runningVar.map((r, ch) => 0.75 * r + 0.25 * unbiased[ch]), 1e-6, 'running_var');
 });
 
-// Planes of 64 pixels or more run one workgroup row per (sample, channel); smaller ones run flat.
+// Planes of 32 pixels or more run one workgroup row per (sample, channel); smaller ones run flat.
 test('batchnorm_eval 2-D (flat and per plane) and 1-D', async () => {
+  await checkOp('batchnorm_eval', shapes([3, 5, 5, 5]), { ...bn, eps: 1e-3 }, { tol: 1e-5, inputs: bnInputs(5) });
   await checkOp('batchnorm_eval', shapes([3, 5, 7, 7]), { ...bn, eps: 1e-3 }, { tol: 1e-5, inputs: bnInputs(5) });
   await checkOp('batchnorm_eval', shapes([2, 3, 8, 8]), bn, { tol: 1e-5, inputs: bnInputs(3) });
   await checkOp('batchnorm_eval', shapes([9, 4]), bn, { tol: 1e-5, inputs: bnInputs(4) });
 });
 
 test('batchnorm_backward: training, 2-D (flat and per plane) and 1-D', async () => {
+  await checkOp('batchnorm_backward', [[3, 5, 5, 5], [5], [5], [5], [3, 5, 5, 5]], bn, { tol: 1e-5 });
   await checkOp('batchnorm_backward', [[3, 5, 7, 7], [5], [5], [5], [3, 5, 7, 7]], bn, { tol: 1e-5 });
   await checkOp('batchnorm_backward', [[2, 3, 9, 9], [3], [3], [3], [2, 3, 9, 9]], bn, { tol: 1e-5 });
   await checkOp('batchnorm_backward', [[7, 6], [6], [6], [6], [7, 6]], bn, { tol: 1e-5 });
@@ -101,6 +106,36 @@ test('sync batchnorm programs (replicas 1: nothing between them) give the op and
   await checkOp('batchnorm', shapes([7, 6]), sync, { tol: 1e-5, inputs: bnInputs(6) });
   await checkOp('batchnorm_backward', [[3, 5, 12, 12], [5], [5], [5], [3, 5, 12, 12]], sync, { tol: 1e-5 });
   await checkOp('batchnorm_backward', [[7, 6], [6], [6], [6], [7, 6]], sync, { tol: 1e-5 });
+});
+
+// With `relu` the gradient passes only where the output the forward would apply, (x − mean)·γ·invstd + β,
+// is positive: the reference must be the plain backward of the gradient masked so, and each program
+// (training, eval, sync; element-wise, 4-vector and flat planes) must match it.
+test('batchnorm_backward with the relu mask recomputed from x: reference and GPU', async () => {
+  const cases: [number[], Record<string, unknown>][] = [
+    [[3, 5, 12, 12], bn],
+    [[2, 3, 9, 9], bn],
+    [[7, 6], bn],
+    [[3, 5, 7, 7], { ...bn, eval: true }],
+    [[3, 5, 12, 12], { ...bn, replicas: 1 }],
+  ];
+  for (const [x, attrs] of cases) {
+    const c = x[1];
+    const s = [x, [c], [c], [c], x, [c]];
+    const inputs = randomInputs(s, 4, [undefined, undefined, undefined, attrs.eval ? positive(c, 9) : undefined]);
+    const [xs, gamma, mean, stat, gy, beta] = inputs;
+    const invstd = attrs.eval ? stat.map((v) => 1 / Math.sqrt(v + eps)) : stat;
+    const inner = x.slice(2).reduce((a, b) => a * b, 1);
+    const masked = gy.map((g, i) => {
+      const ch = Math.floor(i / inner) % c;
+      return (xs[i] - mean[ch]) * invstd[ch] * gamma[ch] + beta[ch] > 0 ? g : 0;
+    });
+    assert.ok(masked.some((g) => g === 0) && masked.some((g) => g !== 0), 'the mask both passes and blocks');
+    const def = getOp('batchnorm_backward');
+    const want = def.reference([xs, gamma, mean, stat, masked], s.slice(0, 5), attrs);
+    def.reference(inputs, s, { ...attrs, relu: true }).forEach((got, k) => assertClose(got, want[k], 1e-12, `reference output ${k} of ${JSON.stringify([x, attrs])}`));
+    await checkOp('batchnorm_backward', s, { ...attrs, relu: true }, { tol: 1e-5, inputs });
+  }
 });
 
 test.run();
