@@ -1,14 +1,16 @@
 // Fusion: graph → graph rewrites that leave the function unchanged and cut kernels and live buffers.
-// Which ops take part is read from each op's pointwise declaration; one rewrite, the backward of
-// BN→ReLU, names its ops.
+// Which ops take part is read from each op's pointwise and gather declarations; two rewrites name
+// their ops: the backward of BN→ReLU, and BN→(ReLU→)maxpool.
 import { getOp, numel, pointwiseOf, type KernelPlan, type Target } from '../kernels/op.js';
+import { canPool } from '../kernels/batchnorm.js';
+import type { MaxPoolAttrs } from '../kernels/pool.js';
 import type { Expr } from '../kernels/fused_elementwise.js';
 import { Graph, ownArity, type Node } from '../ir/graph.js';
 import { canEpilogue, withEpilogue } from './epilogue.js';
 import { gatherOf, withPrologues } from './prologue.js';
 
 export function fuse(g: Graph, target: Target): Graph {
-  return fuseElementwise(fusePrologues(fuseEpilogues(fuseBatchnormRelu(g), target), target));
+  return fuseElementwise(fusePrologues(fuseBatchnormPool(fuseEpilogues(fuseBatchnormRelu(g), target), target), target));
 }
 
 /** The forward batchnorm node whose relu'd output masks `n`'s ∂y, its β, and the mask node. */
@@ -52,6 +54,39 @@ export function fuseBatchnormRelu(g: Graph): Graph {
   }
   const out = copyLeaves(g);
   for (const n of g.nodes) if (!dropped.has(n.id)) out.nodes.push({ ...(rewritten.get(n.id) ?? n), id: out.nodes.length });
+  setProducers(out);
+  return out;
+}
+
+/**
+ * BN (with a relu its epilogue) → 2×2/2 maxpool as one kernel: BN's apply pools its own output
+ * (attrs `pool`, `relu`), so the full-size activation is never written nor read back. Only where the
+ * pool is the output's one reader, which the relu's mask recomputed in the backward
+ * (fuseBatchnormRelu) makes it.
+ */
+export function fuseBatchnormPool(g: Graph, target: Target): Graph {
+  const consumers = g.consumers();
+  const named = new Set(g.outputs.values());
+  const out = copyLeaves(g);
+  const dropped = new Set<number>();
+  for (const n of g.nodes) {
+    if (dropped.has(n.id)) continue;
+    const readers = (n.op === 'batchnorm' || n.op === 'batchnorm_eval') && !n.attrs.pool ? consumers[n.outputs[0]] : [];
+    const pool = readers.length === 1 ? g.nodes[readers[0]] : undefined;
+    const relu = n.epilogue?.join() === 'relu';
+    if (pool?.op === 'maxpool2d' && pool.stage === n.stage && pool.chunk === n.chunk && !named.has(n.outputs[0]) && (relu || !n.epilogue?.length)) {
+      const { kernel, stride, padding } = pool.attrs as MaxPoolAttrs;
+      const attrs = { ...n.attrs, pool: { kernel, stride, padding }, ...(relu ? { relu } : {}) };
+      const { epilogue: _relu, ...bn } = n;
+      const candidate: Node = { ...bn, attrs, outputs: [pool.outputs[0], ...n.outputs.slice(1), pool.outputs[1]] };
+      if (canPool(g.tensor(n.inputs[0]).shape, attrs.pool, target) && nodePlan(g, candidate, target)) {
+        dropped.add(pool.id);
+        out.nodes.push({ ...candidate, id: out.nodes.length });
+        continue;
+      }
+    }
+    out.nodes.push({ ...n, id: out.nodes.length });
+  }
   setProducers(out);
   return out;
 }

@@ -34,7 +34,7 @@ export interface KernelDispatch {
 
 export interface Kernel {
   op: string;
-  /** The op with what was fused into it, joined by + (relu_backward+batchnorm_backward, conv2d+relu). */
+  /** The op with what was fused into it, joined by + (conv2d+relu, batchnorm+relu+maxpool2d, relu_backward+matmul). */
   label: string;
   /** The op's input shapes and attributes, as the kernel was planned for them. */
   shapes: number[][];

@@ -58,7 +58,8 @@ export function lower(g: Graph, target: Target): KernelGraph {
     const prologue = (n.prologue ?? []).map((p) => p.op);
     // Each input read once and each output written once: the least traffic the kernel can have.
     const bytes = [...n.inputs, ...n.outputs].reduce((a, t) => a + tensorBytes(g.tensor(t).shape, g.tensor(t).dtype), 0);
-    return { op: n.op, label: [...prologue, n.op, ...epilogue].join('+'), shapes, attrs: n.attrs, path: n.path, stage: n.stage, ...(n.chunk !== undefined ? { chunk: n.chunk } : {}), flops, bytes, dispatches };
+    const absorbed = def.absorbed?.(n.attrs) ?? [];
+    return { op: n.op, label: [...prologue, n.op, ...epilogue, ...absorbed].join('+'), shapes, attrs: n.attrs, path: n.path, stage: n.stage, ...(n.chunk !== undefined ? { chunk: n.chunk } : {}), flops, bytes, dispatches };
   });
 
   const outputs: KernelGraph['outputs'] = {};

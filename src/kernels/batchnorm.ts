@@ -9,7 +9,8 @@
 // would), and x is read once instead of twice (mean, then Σ(x − mean)²). Sync BatchNorm keeps the
 // two passes: its mean is global. Applying the normalisation is its own elementwise program, so the
 // compiler can fuse it into a producer.
-import { ceilDiv, defineOp, numel, type Attrs, type Shape, type Target } from './op.js';
+import { ceilDiv, defineOp, getOp, numel, type Attrs, type Shape, type Target } from './op.js';
+import type { MaxPoolAttrs } from './pool.js';
 
 /** Both come from the spec's batchnorm layer (or the projector's): the op has no defaults of its own. */
 export interface BatchnormAttrs extends Attrs {
@@ -22,6 +23,20 @@ export interface BatchnormAttrs extends Attrs {
    * With 1 the same programs run with nothing between them.
    */
   replicas?: number;
+  /**
+   * A 2×2/2 max pool of the output (see canPool), in BN's apply: output 0 is the pooled output and a
+   * last output its argmax, as maxpool2d's of it. Set by compiler/fuse.ts, so BN→ReLU→maxpool never
+   * writes the full-size activation.
+   */
+  pool?: MaxPoolAttrs;
+  /** With `pool`: the pool takes relu of BN's output, argmax ties and all. */
+  relu?: boolean;
+}
+
+/** Whether BN's apply can pool its output: 2×2/2 windows without padding on rows of even width, a workgroup a plane. */
+export function canPool(x: Shape, { kernel, stride, padding }: MaxPoolAttrs, target: Target): boolean {
+  const limit = target.maxWorkgroupsPerDimension;
+  return x.length === 4 && kernel === 2 && stride === 2 && padding === 0 && x[2] >= 2 && x[3] % 2 === 0 && x[0] <= limit && x[1] <= limit;
 }
 
 export interface BatchnormBackwardAttrs extends Attrs {
@@ -307,6 +322,71 @@ fn channel(c: u32) -> vec3f { return vec3f(mean[c], gamma[c] * invstd_of(stat[c]
 fn element(i: u32, k: vec3f) { ${map.width === 4 ? 'y[i / 4u] = (x[i / 4u] - k.x) * k.y + k.z;' : 'y[i] = (x[i] - k.x) * k.y + k.z;'} }
 ${map.wgsl}`;
 
+/**
+ * The apply with a 2×2/2 max pool (attr `pool`): an invocation takes the windows over one 4-vector
+ * (rows of whole 4-vectors: two windows) or 2-vector (even rows: one) of two rows, loaded as such, and
+ * writes their maxima and argmaxes, so the full-size output is neither written nor read back by a
+ * maxpool2d. Ties go to the first in row-major order, as maxpool2d's.
+ */
+function applyPoolWgsl([, , h, w]: Shape, relu: boolean): string {
+  const [oh, ow] = [Math.floor(h / 2), w / 2];
+  const lanes = w % 4 === 0 ? 4 : 2;
+  const windows = lanes / 2;
+  const v = ['x', 'y', 'z', 'w'];
+  const window = (k: number) =>
+    [`var best${k} = r0.${v[2 * k]};`, `var at${k} = 0.0;`, ...[`r0.${v[2 * k + 1]}`, `r1.${v[2 * k]}`, `r1.${v[2 * k + 1]}`].map((e, j) => `if (${e} > best${k}) { best${k} = ${e}; at${k} = ${j + 1}.0; }`)].join('\n    ');
+  const range = [...Array(windows).keys()];
+  const activation = (e: string) => (relu ? `max(${e}, vec${lanes}f(0.0))` : e);
+  return /* wgsl */ `${PARAMS}
+@group(0) @binding(1) var<storage, read> x: array<vec${lanes}f>;
+@group(0) @binding(2) var<storage, read> gamma: array<f32>;
+@group(0) @binding(3) var<storage, read> beta: array<f32>;
+@group(0) @binding(4) var<storage, read> mean: array<f32>;
+@group(0) @binding(5) var<storage, read> stat: array<f32>;
+@group(0) @binding(6) var<storage, read_write> y: array<f32>;
+@group(0) @binding(7) var<storage, read_write> arg: array<f32>;
+fn channel(c: u32) -> vec3f { return vec3f(mean[c], gamma[c] * invstd_of(stat[c]), beta[c]); }
+@compute @workgroup_size(${PLANE_WG}) fn main(@builtin(global_invocation_id) id: vec3u, @builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nw: vec3u) {
+  let k = channel(wg.y);
+  let plane = wg.z * p.c + wg.y;
+  for (var t = id.x; t < ${(oh * ow) / windows}u; t += nw.x * ${PLANE_WG}u) {
+    let row = t / ${ow / windows}u;
+    let col = t % ${ow / windows}u;
+    let top = (plane * ${h}u + 2u * row) * ${w / lanes}u + col;
+    let r0 = ${activation('(x[top] - k.x) * k.y + k.z')};
+    let r1 = ${activation(`(x[top + ${w / lanes}u] - k.x) * k.y + k.z`)};
+    ${range.map(window).join('\n    ')}
+    let o = (plane * ${oh}u + row) * ${ow}u + ${windows}u * col;
+    ${range.map((j) => `y[o + ${j}u] = best${j};`).join('\n    ')}
+    ${range.map((j) => `arg[o + ${j}u] = at${j};`).join('\n    ')}
+  }
+}`;
+}
+
+/** The apply program, pooling when `pool` is set: `stats` are the bindings of mean and the statistic. */
+function applyProgram(xs: Shape, l: Layout, u: ReturnType<typeof params>, stats: string[], argOut: number, { pool, relu = false }: BatchnormAttrs, target: Target) {
+  if (!pool) {
+    const map = elementMap(l, target);
+    return { label: 'batchnorm_apply', code: applyWgsl(map), groups: map.groups(l, target), params: u, bindings: ['in:0', 'in:1', 'in:2', ...stats, 'out:0'] };
+  }
+  if (!canPool(xs, pool, target)) throw new Error(`batchnorm cannot pool [${xs}] with ${JSON.stringify(pool)}`);
+  const items = (Math.floor(xs[2] / 2) * xs[3]) / (xs[3] % 4 === 0 ? 4 : 2);
+  return {
+    label: 'batchnorm_apply_maxpool2d',
+    code: applyPoolWgsl(xs, relu),
+    groups: [ceilDiv(items, PLANE_WG * PLANE_STEPS), l.c, l.n] as [number, number, number],
+    params: u,
+    bindings: ['in:0', 'in:1', 'in:2', ...stats, 'out:0', `out:${argOut}`],
+  };
+}
+
+/** BN's output and, with `pool`, maxpool2d's two outputs of it (or of its relu) in its place. */
+function pooled(y: Float64Array, xs: Shape, { pool, relu }: BatchnormAttrs): Float64Array[] {
+  return pool ? getOp('maxpool2d').reference([relu ? y.map((v) => Math.max(v, 0)) : y], [xs], pool) : [y];
+}
+
+const pooledOps = ({ pool, relu }: BatchnormAttrs) => (pool ? [...(relu ? ['relu'] : []), 'maxpool2d'] : []);
+
 /** ∂y at `i`, masked by the recomputed relu when `relu`: `d` is x − mean there, `a` γ·invstd, `b` β. */
 function maskedGy(width: 1 | 4, relu: boolean, i: string, d: string, a: string, b: string): string {
   const zero = `${f32s(width)}(0.0)`;
@@ -405,28 +485,35 @@ function forwardShapes([x, ...rest]: Shape[], what: string): Layout {
 defineOp<BatchnormAttrs>({
   name: 'batchnorm',
   inplace: { 1: 3, 2: 4 },
-  shape(shapes) {
+  shape(shapes, { pool }) {
     const l = forwardShapes(shapes, 'batchnorm');
     if (l.n * l.inner < 2) throw new Error(`batchnorm needs more than one value per channel in training, got [${shapes[0]}]`);
-    return [shapes[0], [l.c], [l.c], [l.c], [l.c]];
+    if (!pool) return [shapes[0], [l.c], [l.c], [l.c], [l.c]];
+    const y = getOp('maxpool2d').shape([shapes[0]], pool)[0];
+    return [y, [l.c], [l.c], [l.c], [l.c], y];
   },
-  reference([x, gamma, beta, runningMean, runningVar], [xs], { eps, momentum }) {
+  reference([x, gamma, beta, runningMean, runningVar], [xs], attrs) {
+    const { eps, momentum } = attrs;
     const l = layout(xs, 'batchnorm');
     const m = l.n * l.inner;
     const { mean, variance } = referenceStats(x, l);
     const invstd = invstdOf(variance, eps);
+    const [y, arg] = pooled(referenceApply(x, l, gamma, beta, mean, invstd), xs, attrs);
     return [
-      referenceApply(x, l, gamma, beta, mean, invstd),
+      y,
       runningMean.map((r, c) => (1 - momentum) * r + momentum * mean[c]),
       runningVar.map((r, c) => (1 - momentum) * r + momentum * variance[c] * (m / (m - 1))),
       mean,
       invstd,
+      ...(arg ? [arg] : []),
     ];
   },
-  kernel([xs], { eps, momentum, replicas }, target) {
+  absorbed: pooledOps,
+  kernel([xs], attrs, target) {
+    const { eps, momentum, replicas } = attrs;
     const l = layout(xs, 'batchnorm');
     const u = params(l, 0, momentum, eps);
-    const map = elementMap(l, target);
+    const apply = applyProgram(xs, l, u, ['out:3', 'out:4'], 5, attrs, target);
     if (replicas !== undefined) {
       const v = syncParams(l, 0, momentum, eps, replicas);
       return {
@@ -434,14 +521,14 @@ defineOp<BatchnormAttrs>({
           { label: 'batchnorm_sync_sum', code: SYNC_SUM_WGSL, groups: [l.c], params: v, bindings: ['in:0', 'out:3'] },
           { label: 'batchnorm_sync_centred', code: SYNC_CENTRED_WGSL, groups: [l.c], params: v, bindings: ['in:0', 'out:3', 'out:4'] },
           { label: 'batchnorm_sync_stats', code: SYNC_STATS_WGSL, groups: [ceilDiv(l.c, 64)], params: v, bindings: ['out:1', 'out:2', 'out:3', 'out:4'] },
-          { label: 'batchnorm_apply', code: applyWgsl(map), groups: map.groups(l, target), params: u, bindings: ['in:0', 'in:1', 'in:2', 'out:3', 'out:4', 'out:0'] },
+          apply,
         ],
       };
     }
     return {
       programs: [
         { label: 'batchnorm_stats', code: statsWgsl(reduceWidth(l)), groups: [l.c], params: u, bindings: ['in:0', 'out:1', 'out:2', 'out:3', 'out:4'] },
-        { label: 'batchnorm_apply', code: applyWgsl(map), groups: map.groups(l, target), params: u, bindings: ['in:0', 'in:1', 'in:2', 'out:3', 'out:4', 'out:0'] },
+        apply,
       ],
     };
   },
@@ -457,19 +544,17 @@ defineOp<BatchnormAttrs>({
 /** Eval mode: inputs as batchnorm, one output y normalised with the running statistics. */
 defineOp<BatchnormAttrs>({
   name: 'batchnorm_eval',
-  shape(shapes) {
+  shape(shapes, { pool }) {
     forwardShapes(shapes, 'batchnorm_eval');
-    return [shapes[0]];
+    return pool ? [0, 1].map(() => getOp('maxpool2d').shape([shapes[0]], pool)[0]) : [shapes[0]];
   },
-  reference([x, gamma, beta, runningMean, runningVar], [xs], { eps }) {
-    return [referenceApply(x, layout(xs, 'batchnorm_eval'), gamma, beta, runningMean, invstdOf(runningVar, eps))];
+  reference([x, gamma, beta, runningMean, runningVar], [xs], attrs) {
+    return pooled(referenceApply(x, layout(xs, 'batchnorm_eval'), gamma, beta, runningMean, invstdOf(runningVar, attrs.eps)), xs, attrs);
   },
-  kernel([xs], { eps }, target) {
+  absorbed: pooledOps,
+  kernel([xs], attrs, target) {
     const l = layout(xs, 'batchnorm_eval');
-    const map = elementMap(l, target);
-    return {
-      programs: [{ label: 'batchnorm_apply', code: applyWgsl(map), groups: map.groups(l, target), params: params(l, 1, 0, eps), bindings: ['in:0', 'in:1', 'in:2', 'in:3', 'in:4', 'out:0'] }],
-    };
+    return { programs: [applyProgram(xs, l, params(l, 1, 0, attrs.eps), ['in:3', 'in:4'], 1, attrs, target)] };
   },
   grad({ inputs: [x, gamma, , runningMean, runningVar], grads: [gy], attrs, emit }) {
     if (!gy) return [undefined, undefined, undefined, undefined, undefined];
@@ -513,6 +598,7 @@ defineOp<BatchnormBackwardAttrs>({
     });
     return [dx, dgamma, dbeta];
   },
+  absorbed: ({ relu }) => (relu ? ['relu_backward'] : []),
   kernel([xs], { eps, eval: evalMode = false, replicas, relu = false }, target) {
     const l = layout(xs, 'batchnorm_backward');
     const u = params(l, evalMode ? 1 : 0, 0, eps);

@@ -143,6 +143,8 @@ export interface OpDef<A extends Attrs = Attrs> {
   inplace?: Record<number, number>;
   /** Declared by elementwise ops the compiler may fuse into other kernels. */
   pointwise?: Pointwise;
+  /** Ops that attrs the compiler's fusion set make this op compute too (batchnorm's pool), for kernel labels. */
+  absorbed?(attrs: A): string[];
   /** Where output 0 is cheap to recompute at a reader's every load; undefined for shapes or attrs that are not. */
   gather?(inputs: Shape[], attrs: A, target: Target): Gather | undefined;
 }
