@@ -31,10 +31,21 @@ test('conv2d_grad_input: partial tiles of the few-channel tile', () => op('conv2
 test('conv2d_grad_input: the GPU tile variant', () => op('conv2d_grad_input', [[3, 6, 4, 4], [6, 5, 3, 3]], { stride: 2, padding: 1, input_size: [7, 7] }, { isSoftware: false }));
 
 test('conv2d_grad_weight: stride 2, padding 1', () => op('conv2d_grad_weight', [[3, 5, 7, 7], [3, 6, 4, 4]], { stride: 2, padding: 1, kernel_size: [3, 3] }));
-// 800 rows of the implicit GEMM in 4 chunks of 200: chunks end inside images.
-test('conv2d_grad_weight: reduction split into chunks', () => op('conv2d_grad_weight', [[2, 1, 20, 20], [2, 10, 20, 20]], { padding: 1, kernel_size: [3, 3] }));
+// Stride 2 along x takes the 16-tap kernel on lavapipe too: 600 rows of the implicit GEMM in 3 chunks
+// of 200, so chunks end inside images.
+test('conv2d_grad_weight: reduction split into chunks', () => op('conv2d_grad_weight', [[2, 1, 20, 29], [2, 10, 20, 15]], { stride: [1, 2], padding: 1, kernel_size: [3, 3] }));
 // 144 taps over several tap blocks, and 2 chunks of 150 rows: later invocations take the second chunk.
-test('conv2d_grad_weight: many taps, two chunks', () => op('conv2d_grad_weight', [[3, 16, 10, 10], [3, 5, 10, 10]], { padding: 1, kernel_size: [3, 3] }));
+test('conv2d_grad_weight: many taps, two chunks', () => op('conv2d_grad_weight', [[3, 16, 10, 20], [3, 5, 10, 10]], { stride: [1, 2], padding: 1, kernel_size: [3, 3] }));
+// Stride 1 along x takes the row-walking kernel on lavapipe. 150 lines in 2 chunks of 75 (ending
+// inside an image); 9 (c, ky) pairs in blocks of 5 and 4; 4 of a block of 8 channels.
+test('conv2d_grad_weight: rows kernel, chunks of lines, partial pair and channel blocks', () =>
+  op('conv2d_grad_weight', [[5, 3, 30, 6], [5, 4, 30, 6]], { padding: 1, kernel_size: [3, 3] }));
+// A 1-channel stem: 3 pairs, 10 channels (a block and a bit), 150 lines in 2 chunks.
+test('conv2d_grad_weight: rows kernel, one input channel', () => op('conv2d_grad_weight', [[3, 1, 50, 7], [3, 10, 50, 7]], { padding: 1, kernel_size: [3, 3] }));
+// No padding, a 3×5 kernel (a window of 5), 21 pairs in blocks of 6, 6, 6 and 3, 11 channels.
+test('conv2d_grad_weight: rows kernel, wide non-square kernel, no padding', () =>
+  op('conv2d_grad_weight', [[2, 7, 9, 12], [2, 11, 7, 8]], { kernel_size: [3, 5] }));
+test('conv2d_grad_weight: rows kernel, 1×1 kernel', () => op('conv2d_grad_weight', [[2, 8, 5, 6], [2, 12, 5, 6]], { kernel_size: [1, 1] }));
 test('conv2d_grad_weight: the GPU tile variant, 4 chunks', () => op('conv2d_grad_weight', [[2, 1, 20, 20], [2, 10, 20, 20]], { padding: 1, kernel_size: [3, 3] }, { isSoftware: false }));
 test('conv2d_grad_weight: unequal strides, non-square kernel', () => op('conv2d_grad_weight', [[2, 3, 8, 6], [2, 5, 3, 7]], { stride: [2, 1], padding: [0, 1], kernel_size: [3, 2] }));
 test('conv2d_grad_bias', () => op('conv2d_grad_bias', [[3, 6, 4, 5]]));
