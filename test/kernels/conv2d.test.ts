@@ -13,10 +13,18 @@ test('conv2d: 1×1 kernel, no bias', () => op('conv2d', [[2, 8, 5, 6], [12, 8, 1
 test('conv2d: one input channel, padding 1', () => op('conv2d', [[4, 1, 9, 9], [10, 1, 3, 3], [10]], { padding: 1 }));
 test('conv2d: unequal strides and paddings, non-square kernel', () => op('conv2d', [[2, 3, 8, 6], [5, 3, 3, 2]], { stride: [2, 1], padding: [0, 1] }));
 test('conv2d: padding wider than the kernel', () => op('conv2d', [[2, 3, 5, 5], [4, 3, 1, 1], [4]], { padding: [1, 2] }));
-// 20 channels (1¼ blocks of 16) × 75 pixels (6¼ tiles of 12): both edges of lavapipe's 16 × 12 tile.
-test('conv2d: partial channel and pixel tiles', () => op('conv2d', [[3, 7, 5, 5], [20, 7, 3, 3], [20]], { padding: 1 }));
+// 20 channels (1¼ blocks of 16) × 75 pixels (6¼ tiles of 12): both edges of lavapipe's 16 × 12 tile
+// (16 input channels: fewer take the row-window kernel).
+test('conv2d: partial channel and pixel tiles', () => op('conv2d', [[3, 16, 5, 5], [20, 16, 3, 3], [20]], { padding: 1 }));
 // 12 channels (1½ blocks of 8) × 75 pixels (9⅜ tiles of 8): both edges of the 8 × 8 tile for fewer than 16 channels.
-test('conv2d: partial tiles of the few-channel tile', () => op('conv2d', [[3, 7, 5, 5], [12, 7, 3, 3], [12]], { padding: 1 }));
+test('conv2d: partial tiles of the few-channel tile', () => op('conv2d', [[3, 16, 5, 5], [12, 16, 3, 3], [12]], { padding: 1 }));
+// Fewer than 16 input channels at stride 1 along x take the row-window kernel: rows of 21 in two
+// segments of 11 (the second shifted to overlap the first by a pixel), 20 channels (1¼ blocks).
+test('conv2d: row window, overlapping segments, partial channel block', () => op('conv2d', [[2, 3, 4, 21], [20, 3, 3, 3], [20]], { padding: 1 }));
+// A 2×5 kernel without padding (windows of 15 + 4), 6 channels in the 8-channel tile.
+test('conv2d: row window, wide kernel, no padding', () => op('conv2d', [[2, 2, 6, 19], [6, 2, 2, 5]]));
+// The 1-channel stem: rows of 28 in two segments of 14, 32 channels.
+test('conv2d: row window, one input channel', () => op('conv2d', [[2, 1, 6, 28], [32, 1, 3, 3]], { padding: 1 }));
 test('conv2d: the GPU tile variant', () => op('conv2d', [[3, 5, 7, 7], [6, 5, 3, 3], [6]], { stride: 2, padding: 1 }, { isSoftware: false }));
 
 test('conv2d_grad_input: stride 2, padding 1', () => op('conv2d_grad_input', [[3, 6, 4, 4], [6, 5, 3, 3]], { stride: 2, padding: 1, input_size: [7, 7] }));
