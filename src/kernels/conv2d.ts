@@ -9,7 +9,10 @@
 // straight from storage, the same address in every lane of a workgroup (one channel block each).
 // Their image operand is first copied with zero margins into scratch, so no tap needs a bounds check
 // (a third of the time otherwise). Integer divisions stay out of the loops: a vector division runs
-// lane by lane on a CPU.
+// lane by lane on a CPU. Lavapipe (Mesa 25, GALLIVM_DEBUG=asm) loads from one address for all lanes
+// only where the index is a constant: the weight's loads, though the same in every lane, are gathered
+// lane by lane like the image's, so what counts is loads per FMA, and a loop body small enough for
+// the instruction cache (larger tiles lose).
 import { channelSumWgsl, elementGrid } from './batchnorm.js';
 import { ceilDiv, defineOp, numel, type Attrs, type KernelPlan, type Program, type Shape, type Target } from './op.js';
 
@@ -525,8 +528,9 @@ interface RowTile {
 /**
  * For stride 1 along x, tap (c, ky, kx) at output pixel ox reads the x that tap kx + 1 read at ox − 1,
  * so an invocation that owns every kx of its (c, ky) pairs and walks whole output rows keeps a window
- * of kw x values per pair and loads one new one per pixel: 8 ∂y and `pairs` x loads per pixel for
- * 2·kw·pairs vec4 FMAs, where gradWeightWgsl has 24 loads for 32. Chunks are whole lines (n, oy), so
+ * of kw x values per pair and loads one new one per pixel: 4·vecs ∂y and `pairs` x loads per pixel
+ * for vecs·kw·pairs vec4 FMAs (14 loads for 36 at 6 pairs × 8 channels, 3×3), where gradWeightWgsl
+ * has 24 loads for 32. Chunks are whole lines (n, oy), so
  * the windows restart only at line ends. kw is baked in: the window is registers.
  */
 function gradWeightRowsWgsl(t: RowTile, kw: number): string {
@@ -615,8 +619,9 @@ function gradWeightChunks(g: Geometry, t: WeightTile, target: Target): number {
  * fewer pairs spread evenly when there are few. Measured on the bench convnet (issue 16, one process,
  * interleaved): 1.35–1.5× faster than gradWeightWgsl at 32→64 14×14 and 64→128 7×7, 1.8× on the
  * 1→32 stem; 3–5 pairs and 8–9 pairs were slower, 16 channels no faster, and a workgroup sharing one
- * chunk (∂y at one address in all lanes) no faster. More chunks than for gradWeightWgsl (4096
- * invocations) helped the 7×7 gradient; fewer than 64 lines a chunk slowed the stem.
+ * chunk (∂y at one address in all lanes) no faster; two pixels per loop iteration were 1.2–1.6×
+ * slower at 14×14. More chunks than for gradWeightWgsl (4096 invocations) helped the 7×7 gradient;
+ * fewer than 64 lines a chunk slowed the stem.
  */
 function gradWeightRows(g: Geometry, target: Target): KernelPlan {
   const pairs = g.c * g.kh;
