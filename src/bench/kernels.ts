@@ -35,6 +35,10 @@ export const cases: KernelCase[] = [
   { op: 'conv2d', shapes: [[256, 1, 28, 28], [32, 1, 3, 3]], attrs: { padding: 1 } },
   { op: 'conv2d', shapes: [[256, 32, 28, 28], [64, 32, 3, 3]], attrs: { stride: 2, padding: 1 } },
   { op: 'conv2d', shapes: [[256, 64, 14, 14], [64, 64, 3, 3]], attrs: { padding: 1 } },
+  // The stdlib small_convnet's two wide convolutions as a bench-train step at batch 256 runs them
+  // (two views, 512 images): 32→64 at 14×14 and 64→128 at 7×7, each after a 2×2 max pool.
+  { op: 'conv2d', shapes: [[512, 32, 14, 14], [64, 32, 3, 3]], attrs: { padding: 1 } },
+  { op: 'conv2d', shapes: [[512, 64, 7, 7], [128, 64, 3, 3]], attrs: { padding: 1 } },
 ];
 
 /** One op compiled as its own kernel graph, over values of the case (inputs, forward outputs, grads). */
