@@ -636,6 +636,7 @@ function gradWeightRows(g: Geometry, target: Target): KernelPlan {
   const pad = paddedInput(g, 1, target);
   return {
     scratchBytes: [chunks * len * 4, ...pad.bytes],
+    scratchCopies: pad.copies,
     programs: [
       ...pad.programs,
       {
@@ -666,6 +667,7 @@ function forwardRows(g: Geometry, bias: boolean, target: Target): KernelPlan {
   const pad = paddedInput(g, 1, target);
   return {
     scratchBytes: [taps * row * 16, ...pad.bytes],
+    scratchCopies: pad.copies,
     programs: [
       transpose([1, g.o, taps, row * 4], target),
       ...pad.programs,

@@ -57,6 +57,8 @@ test('conv2d and its gradients: f16 activations, f32 weights and weight gradient
   await halves('conv2d', [[2, 3, 9, 7], [5, 3, 3, 3]], { padding: 1 }, [0], [0]);
   await halves('conv2d_grad_input', [[3, 6, 4, 4], [6, 5, 3, 3]], { stride: 2, padding: 1, input_size: [7, 7] }, [0], [0]);
   await halves('conv2d_grad_weight', [[3, 5, 7, 7], [3, 6, 4, 4]], { stride: 2, padding: 1, kernel_size: [3, 3] }, [0, 1], []);
+  // Stride 1 along x: the row-walking weight gradient (and above, the row-window forward for 3 channels).
+  await halves('conv2d_grad_weight', [[2, 5, 7, 6], [2, 6, 7, 6]], { padding: 1, kernel_size: [3, 3] }, [0, 1], []);
 });
 
 test('batchnorm forward and backward: f16 x, y and ∂x; f32 statistics and parameter gradients', async () => {
