@@ -662,6 +662,11 @@ function gradWeightRows(g: Geometry, target: Target): KernelPlan {
 function forwardRows(g: Geometry, bias: boolean, target: Target): KernelPlan {
   const segs = ceilDiv(g.ow, 16);
   const t: Tile = { vecs: tileFor(target, g.o).vecs, px: ceilDiv(g.ow, segs) };
+  return forwardPlan(g, t, forwardRowWgsl(t, bias), ceilDiv(g.n * g.oh * segs, WG), bias, target);
+}
+
+/** A forward's programs: the weight transposed, the input padded, then `code` on `groups` × the channel blocks. */
+function forwardPlan(g: Geometry, t: Tile, code: string, groups: number, bias: boolean, target: Target): KernelPlan {
   const row = vecRow(g.o, t);
   const taps = g.c * g.kh * g.kw;
   const pad = paddedInput(g, 1, target);
@@ -673,8 +678,8 @@ function forwardRows(g: Geometry, bias: boolean, target: Target): KernelPlan {
       ...pad.programs,
       {
         label: bias ? 'conv2d_bias' : 'conv2d',
-        code: forwardRowWgsl(t, bias),
-        groups: [ceilDiv(g.n * g.oh * segs, WG), row / t.vecs],
+        code,
+        groups: [groups, row / t.vecs],
         params: params(pad.geo, row),
         bindings: bias ? [pad.binding, 'tmp:0', 'in:2', 'out:0'] : [pad.binding, 'tmp:0', 'out:0'],
       },
@@ -699,24 +704,7 @@ defineOp<Conv2dAttrs>({
     const g = geometry(xs, ws, attrs);
     if (target.isSoftware && g.sw === 1 && g.c < 16) return forwardRows(g, !!bs, target);
     const t = tileFor(target, g.o);
-    const row = vecRow(g.o, t);
-    const taps = g.c * g.kh * g.kw;
-    const pad = paddedInput(g, 1, target);
-    return {
-      scratchBytes: [taps * row * 16, ...pad.bytes],
-      scratchCopies: pad.copies,
-      programs: [
-        transpose([1, g.o, taps, row * 4], target),
-        ...pad.programs,
-        {
-          label: bs ? 'conv2d_bias' : 'conv2d',
-          code: forwardWgsl(t, !!bs),
-          groups: [ceilDiv(g.n * g.oh * g.ow, t.px * WG), row / t.vecs],
-          params: params(pad.geo, row),
-          bindings: bs ? [pad.binding, 'tmp:0', 'in:2', 'out:0'] : [pad.binding, 'tmp:0', 'out:0'],
-        },
-      ],
-    };
+    return forwardPlan(g, t, forwardWgsl(t, !!bs), ceilDiv(g.n * g.oh * g.ow, t.px * WG), !!bs, target);
   },
   grad({ inputs: [x, w, b], grads: [gy], attrs, emit }) {
     if (!gy) return [undefined, undefined, undefined];
