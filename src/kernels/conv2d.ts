@@ -301,17 +301,20 @@ function pixelHeader(t: Tile, pixels: string): string {
     .join('\n  ')}`;
 }
 
+/** The forward kernels' uniform and bindings: padded x, transposed weight, the bias if any, y. */
+const forwardHeader = (bias: boolean) => `${PARAMS}
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read> wt: array<vec4f>;
+${bias ? '@group(0) @binding(3) var<storage, read> bias: array<f32>;' : ''}
+@group(0) @binding(${bias ? 4 : 3}) var<storage, read_write> y: array<f32>;`;
+
 /**
  * y[n, o, q] for a block of output channels × pixels. The input arrives zero-padded
  * (`paddedInput`), so no tap needs a bounds check.
  */
 function forwardWgsl(t: Tile, bias: boolean): string {
   const pixels = range(t.px);
-  return /* wgsl */ `${PARAMS}
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read> wt: array<vec4f>;
-${bias ? '@group(0) @binding(3) var<storage, read> bias: array<f32>;' : ''}
-@group(0) @binding(${bias ? 4 : 3}) var<storage, read_write> y: array<f32>;
+  return /* wgsl */ `${forwardHeader(bias)}
 ${ENTRY} {
   ${pixelHeader(t, 'p.oh * p.ow')}
   ${pixels.map((j) => `let off${j} = n${j} * p.c * p.h * p.w + (q${j} / p.ow) * p.sh * p.w + (q${j} % p.ow) * p.sw;`).join('\n  ')}
@@ -345,11 +348,7 @@ ${ENTRY} {
  */
 function forwardRowWgsl(t: Tile, bias: boolean): string {
   const pixels = range(t.px);
-  return /* wgsl */ `${PARAMS}
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read> wt: array<vec4f>;
-${bias ? '@group(0) @binding(3) var<storage, read> bias: array<f32>;' : ''}
-@group(0) @binding(${bias ? 4 : 3}) var<storage, read_write> y: array<f32>;
+  return /* wgsl */ `${forwardHeader(bias)}
 ${ENTRY} {
   let segs = (p.ow + ${t.px - 1}u) / ${t.px}u;
   let r = gid.x;
@@ -632,6 +631,14 @@ function gradWeightRows(g: Geometry, target: Target): KernelPlan {
   const blocks = ceilDiv(pairs, t.pairs);
   const lines = g.n * g.oh;
   const chunks = Math.max(1, Math.min(ceilDiv(4096, blocks * ceilDiv(g.o, 4 * t.vecs)), Math.floor(lines / 64)));
+  return gradWeightPlan(g, gradWeightRowsWgsl(t, g.kw), ceilDiv(blocks * chunks, WG), ceilDiv(g.o, 4 * t.vecs), chunks, lines, target);
+}
+
+/**
+ * A weight gradient's programs: the input padded, then `code` on groups [x, y] writing each of
+ * `chunks` chunks of the `rows` rows (lines) its partial sums, then their sum.
+ */
+function gradWeightPlan(g: Geometry, code: string, x: number, y: number, chunks: number, rows: number, target: Target): KernelPlan {
   const len = g.o * g.c * g.kh * g.kw;
   const pad = paddedInput(g, 1, target);
   return {
@@ -639,13 +646,7 @@ function gradWeightRows(g: Geometry, target: Target): KernelPlan {
     scratchCopies: pad.copies,
     programs: [
       ...pad.programs,
-      {
-        label: 'conv2d_grad_weight',
-        code: gradWeightRowsWgsl(t, g.kw),
-        groups: [ceilDiv(blocks * chunks, WG), ceilDiv(g.o, 4 * t.vecs)],
-        params: params(pad.geo, ceilDiv(lines, chunks)),
-        bindings: [pad.binding, 'in:1', 'tmp:0'],
-      },
+      { label: 'conv2d_grad_weight', code, groups: [x, y], params: params(pad.geo, ceilDiv(rows, chunks)), bindings: [pad.binding, 'in:1', 'tmp:0'] },
       { label: 'conv2d_grad_weight_sum', code: SUM_CHUNKS, groups: elementGrid(len, target), params: { values: [len, chunks] }, bindings: ['tmp:0', 'out:0'] },
     ],
   };
@@ -777,24 +778,8 @@ defineOp<Conv2dGradWeightAttrs>({
     if (target.isSoftware && g.sw === 1) return gradWeightRows(g, target);
     const t = weightTileFor(target);
     const chunks = gradWeightChunks(g, t, target);
-    const rows = g.n * g.oh * g.ow;
-    const len = g.o * g.c * g.kh * g.kw;
-    const pad = paddedInput(g, 1, target);
-    return {
-      scratchBytes: [chunks * len * 4, ...pad.bytes],
-      scratchCopies: pad.copies,
-      programs: [
-        ...pad.programs,
-        {
-          label: 'conv2d_grad_weight',
-          code: gradWeightWgsl(t),
-          groups: [ceilDiv(ceilDiv(g.c * g.kh * g.kw, t.taps) * chunks, WG), ceilDiv(g.o, 4 * t.vecs)],
-          params: params(pad.geo, ceilDiv(rows, chunks)),
-          bindings: [pad.binding, 'in:1', 'tmp:0'],
-        },
-        { label: 'conv2d_grad_weight_sum', code: SUM_CHUNKS, groups: elementGrid(len, target), params: { values: [len, chunks] }, bindings: ['tmp:0', 'out:0'] },
-      ],
-    };
+    const x = ceilDiv(ceilDiv(g.c * g.kh * g.kw, t.taps) * chunks, WG);
+    return gradWeightPlan(g, gradWeightWgsl(t), x, ceilDiv(g.o, 4 * t.vecs), chunks, g.n * g.oh * g.ow, target);
   },
   flops: (shapes, attrs) => convFlops(gradWeightGeometry(shapes, attrs)),
 });
