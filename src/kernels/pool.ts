@@ -230,7 +230,8 @@ const range = (k: number) => [...Array(k).keys()];
  */
 function vec4Gather(g: PoolGeometry, name: string, [arg, gy]: string[]): string {
   // Run r starts r·S elements on: the next row (or plane) when it passes the row's end, found
-  // without another division.
+  // without another division. a_r is the argmax's column when it lies in this row of the window;
+  // otherwise the u32 subtraction wraps (or K² stands in, past the window) to no column.
   const runs = range(4 / g.s).map((r) => {
     const at =
       r === 0
