@@ -52,10 +52,7 @@ export function fuseBatchnormRelu(g: Graph): Graph {
     rewritten.set(n.id, { ...n, inputs: [x, gamma, mean, stat, m.grad, m.beta], attrs: { ...n.attrs, relu: true } });
     dropped.add(m.mask.id);
   }
-  const out = copyLeaves(g);
-  for (const n of g.nodes) if (!dropped.has(n.id)) out.nodes.push({ ...(rewritten.get(n.id) ?? n), id: out.nodes.length });
-  setProducers(out);
-  return out;
+  return rebuilt(g, rewritten, dropped);
 }
 
 /**
@@ -65,27 +62,38 @@ export function fuseBatchnormRelu(g: Graph): Graph {
  * (fuseBatchnormRelu) makes it.
  */
 export function fuseBatchnormPool(g: Graph, target: Target): Graph {
+  return absorbReaders(g, target, (n, pool) => {
+    const relu = n.epilogue?.join() === 'relu';
+    if (!(n.op === 'batchnorm' || n.op === 'batchnorm_eval') || n.attrs.pool || pool.op !== 'maxpool2d' || pool.chunk !== n.chunk || !(relu || !n.epilogue?.length)) return undefined;
+    const { kernel, stride, padding } = pool.attrs as MaxPoolAttrs;
+    const attrs = { ...n.attrs, pool: { kernel, stride, padding }, ...(relu ? { relu } : {}) };
+    if (!canPool(g.tensor(n.inputs[0]).shape, attrs.pool, target)) return undefined;
+    const { epilogue: _relu, ...bn } = n;
+    return { ...bn, attrs, outputs: [pool.outputs[0], ...n.outputs.slice(1), pool.outputs[1]] };
+  });
+}
+
+/**
+ * Each node whose output 0 has one reader, of its own stage and not a named result, that `absorb`
+ * merges into it (undefined: it cannot) in a plan the target accepts, takes the reader's place.
+ */
+function absorbReaders(g: Graph, target: Target, absorb: (producer: Node, reader: Node) => Node | undefined): Graph {
   const consumers = g.consumers();
   const named = new Set(g.outputs.values());
   const out = copyLeaves(g);
   const dropped = new Set<number>();
-  for (const n of g.nodes) {
-    if (dropped.has(n.id)) continue;
-    const readers = (n.op === 'batchnorm' || n.op === 'batchnorm_eval') && !n.attrs.pool ? consumers[n.outputs[0]] : [];
-    const pool = readers.length === 1 ? g.nodes[readers[0]] : undefined;
-    const relu = n.epilogue?.join() === 'relu';
-    if (pool?.op === 'maxpool2d' && pool.stage === n.stage && pool.chunk === n.chunk && !named.has(n.outputs[0]) && (relu || !n.epilogue?.length)) {
-      const { kernel, stride, padding } = pool.attrs as MaxPoolAttrs;
-      const attrs = { ...n.attrs, pool: { kernel, stride, padding }, ...(relu ? { relu } : {}) };
-      const { epilogue: _relu, ...bn } = n;
-      const candidate: Node = { ...bn, attrs, outputs: [pool.outputs[0], ...n.outputs.slice(1), pool.outputs[1]] };
-      if (canPool(g.tensor(n.inputs[0]).shape, attrs.pool, target) && nodePlan(g, candidate, target)) {
-        dropped.add(pool.id);
-        out.nodes.push({ ...candidate, id: out.nodes.length });
-        continue;
-      }
+  for (const producer of g.nodes) {
+    if (dropped.has(producer.id)) continue;
+    const t = producer.outputs[0];
+    const readers = t === undefined || named.has(t) ? [] : consumers[t];
+    const reader = readers.length === 1 ? g.nodes[readers[0]] : undefined;
+    const merged = reader && reader.stage === producer.stage ? absorb(producer, reader) : undefined;
+    if (reader && merged && nodePlan(g, merged, target)) {
+      dropped.add(reader.id);
+      out.nodes.push({ ...merged, id: out.nodes.length });
+      continue;
     }
-    out.nodes.push({ ...n, id: out.nodes.length });
+    out.nodes.push({ ...producer, id: out.nodes.length });
   }
   setProducers(out);
   return out;
@@ -139,10 +147,7 @@ export function fusePrologues(g: Graph, target: Target): Graph {
     folded.add(r.id);
     for (const [id, n] of candidates) rewritten.set(id, n);
   }
-  const out = copyLeaves(g);
-  for (const n of g.nodes) if (!folded.has(n.id)) out.nodes.push({ ...(rewritten.get(n.id) ?? n), id: out.nodes.length });
-  setProducers(out);
-  return out;
+  return rebuilt(g, rewritten, folded);
 }
 
 /**
@@ -150,29 +155,11 @@ export function fusePrologues(g: Graph, target: Target): Graph {
  * reader: conv→relu, linear→relu and batchnorm (its apply program)→relu become one kernel each.
  */
 export function fuseEpilogues(g: Graph, target: Target): Graph {
-  const consumers = g.consumers();
-  const named = new Set(g.outputs.values());
-  const out = copyLeaves(g);
-  const dropped = new Set<number>();
-  for (const producer of g.nodes) {
-    if (dropped.has(producer.id)) continue;
-    const t = producer.outputs[0];
-    const readers = t === undefined ? [] : consumers[t];
-    const reader = readers.length === 1 ? g.nodes[readers[0]] : undefined;
-    const fusable =
-      reader && !isPointwise(producer) && canEpilogue(reader.op) && !named.has(t) && reader.stage === producer.stage && reader.inputs.length === 1;
-    if (fusable) {
-      const candidate: Node = { ...producer, outputs: [reader.outputs[0], ...producer.outputs.slice(1)], epilogue: [...(producer.epilogue ?? []), reader.op] };
-      if (nodePlan(g, candidate, target)) {
-        dropped.add(reader.id);
-        out.nodes.push({ ...candidate, id: out.nodes.length });
-        continue;
-      }
-    }
-    out.nodes.push({ ...producer, id: out.nodes.length });
-  }
-  setProducers(out);
-  return out;
+  return absorbReaders(g, target, (producer, reader) =>
+    !isPointwise(producer) && canEpilogue(reader.op) && reader.inputs.length === 1
+      ? { ...producer, outputs: [reader.outputs[0], ...producer.outputs.slice(1)], epilogue: [...(producer.epilogue ?? []), reader.op] }
+      : undefined,
+  );
 }
 
 /**
@@ -217,6 +204,14 @@ export function fuseElementwise(g: Graph): Graph {
     const expr = index(exprOf(n));
     out.nodes.push({ ...n, id: out.nodes.length, op: 'fused_elementwise', inputs: leaves, attrs: { expr, shape: g.tensor(n.outputs[0]).shape } });
   }
+  setProducers(out);
+  return out;
+}
+
+/** g without the `dropped` nodes, with the `rewritten` ones in their place. */
+function rebuilt(g: Graph, rewritten: Map<number, Node>, dropped: Set<number>): Graph {
+  const out = copyLeaves(g);
+  for (const n of g.nodes) if (!dropped.has(n.id)) out.nodes.push({ ...(rewritten.get(n.id) ?? n), id: out.nodes.length });
   setProducers(out);
   return out;
 }
