@@ -463,18 +463,7 @@ function gradWeightWgsl(t: WeightTile): string {
   const chans = range(t.vecs * 4);
   const gv = (i: number) => `vec4f(${range(4).map((l) => `g[gb + go${i * 4 + l}]`).join(', ')})`;
   return /* wgsl */ `${PARAMS}
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read> g: array<f32>;
-@group(0) @binding(3) var<storage, read_write> part: array<f32>;
-${ENTRY} {
-  let taps = p.c * p.kh * p.kw;
-  let blocks = (taps + ${t.taps - 1}u) / ${t.taps}u;
-  let tb = (gid.x % blocks) * ${t.taps}u;
-  let chunk = gid.x / blocks;
-  if (chunk * p.aux >= p.n * p.oh * p.ow) { return; }
-  let o0 = wg.y * ${t.vecs * 4}u;
-  let npix = p.oh * p.ow;
-  let hw = p.h * p.w;
+${weightHeader('taps', 'p.c * p.kh * p.kw', 'tb', t.taps, 'p.n * p.oh * p.ow', t.vecs)}
   // Taps and channels past the end are clamped to real ones; their sums are never stored.
   ${taps
     .map(
@@ -541,19 +530,7 @@ function gradWeightRowsWgsl(t: RowTile, kw: number): string {
   const ks = range(kw);
   const gv = (i: number) => `vec4f(${range(4).map((l) => `g[gb + go${i * 4 + l}]`).join(', ')})`;
   return /* wgsl */ `${PARAMS}
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read> g: array<f32>;
-@group(0) @binding(3) var<storage, read_write> part: array<f32>;
-${ENTRY} {
-  let pairs = p.c * p.kh;
-  let lines = p.n * p.oh;
-  let blocks = (pairs + ${t.pairs - 1}u) / ${t.pairs}u;
-  let pb = (gid.x % blocks) * ${t.pairs}u;
-  let chunk = gid.x / blocks;
-  if (chunk * p.aux >= lines) { return; }
-  let o0 = wg.y * ${t.vecs * 4}u;
-  let npix = p.oh * p.ow;
-  let hw = p.h * p.w;
+${weightHeader('pairs', 'p.c * p.kh', 'pb', t.pairs, 'lines', t.vecs, '\n  let lines = p.n * p.oh;')}
   // Pairs and channels past the end are clamped to real ones; their sums are never stored.
   ${pairs
     .map(
@@ -590,6 +567,26 @@ ${ENTRY} {
     )
     .join('\n  ')}
 }`;
+}
+
+/**
+ * The weight gradients' bindings and first lines: `count` units (taps, or (c, ky) pairs) in blocks of
+ * `width`, this invocation's from `first`, its chunk of `rows` (none past them), and `o0`, its first
+ * output channel.
+ */
+function weightHeader(unit: string, count: string, first: string, width: number, rows: string, vecs: number, extra = ''): string {
+  return `@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read> g: array<f32>;
+@group(0) @binding(3) var<storage, read_write> part: array<f32>;
+${ENTRY} {
+  let ${unit} = ${count};${extra}
+  let blocks = (${unit} + ${width - 1}u) / ${width}u;
+  let ${first} = (gid.x % blocks) * ${width}u;
+  let chunk = gid.x / blocks;
+  if (chunk * p.aux >= ${rows}) { return; }
+  let o0 = wg.y * ${vecs * 4}u;
+  let npix = p.oh * p.ow;
+  let hw = p.h * p.w;`;
 }
 
 /** dst[i] = Σ_s part[s·len + i]: the chunks' partial sums, added in a fixed order (deterministic). */
